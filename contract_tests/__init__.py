@@ -1,0 +1,1 @@
+"""chatmock's contract suite: schema-driven tests against the mock or a live server."""

@@ -1,0 +1,149 @@
+"""What a handler receives (:class:`Call`) and returns (a reply), and the contract an API
+module fulfils (:class:`ApiModule`). No API word here."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from starlette.types import Receive
+
+from mockserver.core.registry import Endpoint
+
+T = TypeVar("T")
+
+
+class ClientGone(Exception):
+    """The client of a long poll disconnected; nothing is sent."""
+
+
+async def wait_for_disconnect(receive: Receive) -> None:
+    """Returns when the client goes away (call it after the request body has been read)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+class Problem(enum.Enum):
+    """Failures the core detects before a handler runs; each API answers them in its shape."""
+
+    NOT_FOUND = "not_found"  # no such route
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    BAD_REQUEST = "bad_request"  # malformed body, wrong types, missing or repeated parameters
+    UNAUTHORIZED = "unauthorized"
+    TOO_LARGE = "too_large"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    INTERNAL = "internal"  # strict mode: the mock's own response broke its schema
+
+
+@dataclass
+class JsonReply:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None  # default: the API's
+
+
+@dataclass
+class BinaryReply:
+    status: int
+    content: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StreamReply:
+    chunks: AsyncIterator[bytes]
+    content_type: str
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Reply = JsonReply | BinaryReply | StreamReply
+
+
+class ApiError(Exception):
+    """Raised anywhere in a handler to answer with ``reply`` at once."""
+
+    def __init__(self, reply: JsonReply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class Call:
+    """One matched request, parsed: the handler's whole view of it."""
+
+    endpoint: Endpoint
+    method: str
+    path_params: dict[str, str]
+    params: dict[str, Any]
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    files: dict[str, Upload]
+    base_url: str  # where this API is served, e.g. http://127.0.0.1:8000/bocco
+    principal: Any = None  # set by the API's authenticate()
+    credential: str = ""  # the secret that authenticated this call (token, session id)
+    disconnected: Callable[[], Awaitable[None]] | None = None
+
+    async def hold(self, waiting: Awaitable[T]) -> T:
+        """Await a long-poll wait; raises :class:`ClientGone` as soon as the client disconnects."""
+        waiter = asyncio.ensure_future(waiting)
+        if self.disconnected is None:
+            return await waiter
+        watcher = asyncio.ensure_future(self.disconnected())
+        try:
+            done, _ = await asyncio.wait({waiter, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                return waiter.result()
+            raise ClientGone
+        finally:
+            for task in (waiter, watcher):
+                if not task.done():
+                    task.cancel()
+
+
+Handler = Callable[[Call], Awaitable[Reply]]
+
+
+class ApiModule(Protocol):
+    """What ``mockserver.apis.<name>`` provides to the app."""
+
+    name: str
+    handlers: Mapping[str, Handler]
+
+    def error(self, problem: Problem, message: str) -> JsonReply:
+        """This API's documented error body and status for a core-detected problem."""
+        ...
+
+    def documented_error(self, endpoint: Endpoint, status: int, code: str | int | None) -> JsonReply:
+        """A documented error response for ``Prefer: code=N`` / ``Prefer: error=CODE``."""
+        ...
+
+    async def authenticate(self, call: Call) -> None:
+        """Set ``call.principal`` (and ``call.credential``) or raise :class:`ApiError`."""
+        ...
+
+    def decorate(self, call: Call | None, reply: JsonReply) -> None:
+        """Add per-API headers (e.g. rate-limit headers) to a JSON reply."""
+        ...
+
+    def reset(self, world: Mapping[str, Any] | None) -> None:
+        """Empty this API's state and load ``world`` (its part of a seed file), or the default world."""
+        ...
+
+    def secrets(self) -> list[str]:
+        """Every credential this API currently knows (for redaction checks)."""
+        ...

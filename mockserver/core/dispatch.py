@@ -1,0 +1,263 @@
+"""The request pipeline shared by every API: route, parse, authenticate, validate, handle,
+check the response against its schema (strict mode), journal.
+
+It knows APIs only as :class:`ApiModule` objects handed to it by ``mockserver.app``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from mockserver.core import parse
+from mockserver.core.call import ApiError, ApiModule, BinaryReply, Call, ClientGone, JsonReply, Problem, Reply, wait_for_disconnect
+from mockserver.core.journal import Entry, Journal, redact, redact_pairs
+from mockserver.core.registry import Endpoint, Registry
+from mockserver.core.router import Match, Router
+
+log = logging.getLogger("chatmock")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "testserver", ""})
+
+
+@dataclass
+class Settings:
+    strict: bool = False
+    body_limit: int = 1024 * 1024
+    journal_size: int = 500
+    longpoll_timeout: float = 30.0
+    stream_keepalive: float = 15.0
+    extra_hosts: Mapping[str, str] = field(default_factory=dict)  # host -> api (e.g. a Rocket.Chat host)
+
+
+@dataclass
+class Mounted:
+    """One API as this app serves it."""
+
+    module: ApiModule
+    prefix: str  # "" when served at the root
+
+
+def encode(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+class Dispatcher:
+    def __init__(self, registry: Registry, apis: Mapping[str, ApiModule], settings: Settings, journal: Journal, root: bool) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.journal = journal
+        self.root = root
+        self.apis = dict(apis)
+        self.violations: list[dict[str, Any]] = []
+        endpoints = [endpoint for endpoint in registry.endpoints.values() if endpoint.api in self.apis]
+        self._router = Router([(endpoint.served_path(combined=not root), endpoint) for endpoint in endpoints])
+        self._host_routers: dict[str, Router] = {}
+        self._host_api: dict[str, str] = {}
+        for endpoint in endpoints:
+            host = urlsplit(endpoint.server.url).hostname or ""
+            if host in LOOPBACK_HOSTS:
+                continue
+            self._host_api[host] = endpoint.api
+        for host, api in {**self._host_api, **settings.extra_hosts}.items():
+            if api in self.apis:
+                self._host_api[host] = api
+                served = [
+                    endpoint
+                    for endpoint in endpoints
+                    if endpoint.api == api and (urlsplit(endpoint.server.url).hostname or "") in (host, "localhost")
+                ]
+                self._host_routers[host] = Router([(endpoint.path, endpoint) for endpoint in served])
+        self._prefixes = sorted(
+            ((api.servers[0].prefix, name) for name, api in ((name, registry.api(name)) for name in self.apis)),
+            key=lambda pair: -len(pair[0]),
+        )
+
+    # which API ---------------------------------------------------------------
+    def _route(self, host: str, method: str, path: str) -> tuple[str | None, Any]:
+        router = self._host_routers.get(host)
+        if router is not None:
+            return self._host_api[host], router.match(method, path)
+        found = self._router.match(method, path)
+        if found.kind is Match.FULL and found.endpoint is not None:
+            return found.endpoint.api, found
+        if self.root:
+            return next(iter(self.apis)), found
+        for prefix, api in self._prefixes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return api, found
+        return None, found
+
+    def base_url(self, request: Request, endpoint: Endpoint) -> str:
+        host = (request.headers.get("host") or "").split(":")[0]
+        origin = f"{request.url.scheme}://{request.headers.get('host') or request.url.netloc}"
+        if host in self._host_routers or self.root:
+            return origin
+        return origin + endpoint.server.prefix
+
+    # the pipeline ------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        started = time.time()
+        host = (request.headers.get("host") or "").rsplit(":", 1)[0].lower() if request.headers.get("host") else ""
+        api_name, found = self._route(host, request.method, request.url.path)
+        call: Call | None = None
+        if api_name is None:
+            reply: Reply = JsonReply(
+                404, {"error": "Not Found", "detail": "no chatmock API is served at this path"}, content_type="application/json"
+            )
+            module = None
+        else:
+            module = self.apis[api_name]
+            try:
+                reply, call = await self._handle(request, module, found, receive)
+            except ClientGone:
+                self._record(request, started, None, JsonReply(499, None), [])
+                return
+            except ApiError as error:
+                reply = error.reply
+            except Exception:  # the mock never answers with a stack trace
+                log.exception("handler failed for %s %s", request.method, request.url.path)
+                reply = module.error(Problem.INTERNAL, "chatmock failed to handle this request")
+        violations: list[str] = []
+        if isinstance(reply, JsonReply) and module is not None:
+            module.decorate(call, reply)
+            violations = self._check(call, module, reply)
+            if violations and self.settings.strict:
+                reply = JsonReply(
+                    500,
+                    {"error": "chatmock strict mode: response violates its schema", "violations": violations},
+                    content_type="application/json",
+                )
+        await self._send(scope, receive, send, reply, module, call)
+        self._record(request, started, call, reply, violations)
+
+    async def _handle(self, request: Request, module: ApiModule, found: Any, receive: Receive) -> tuple[Reply, Call | None]:
+        if found.kind is Match.NONE:
+            return module.error(Problem.NOT_FOUND, f"no endpoint at {request.url.path}"), None
+        if found.kind is Match.PARTIAL:
+            reply = module.error(Problem.METHOD_NOT_ALLOWED, f"{request.method} is not allowed here; allowed: {', '.join(found.allowed)}")
+            reply.headers.setdefault("Allow", ", ".join(found.allowed))
+            return reply, None
+        endpoint: Endpoint = found.endpoint
+        try:
+            body = await parse.read_body(request, self.settings.body_limit)
+            query = parse.parse_query(request.scope.get("query_string", b""))
+            body_params, files = await parse.parse_body(request, body, endpoint)
+            params = parse.merge(query, body_params)
+        except parse.TooLarge as error:
+            return module.error(Problem.TOO_LARGE, str(error)), None
+        except parse.BadRequest as error:
+            return module.error(Problem.BAD_REQUEST, str(error)), None
+        call = Call(
+            endpoint=endpoint,
+            method=request.method,
+            path_params=found.path_params or {},
+            params=params,
+            headers=request.headers,
+            query=query,
+            files=files,
+            base_url=self.base_url(request, endpoint),
+            disconnected=lambda: wait_for_disconnect(receive),
+        )
+        if endpoint.path_checker is not None:
+            problem = endpoint.path_checker.best(call.path_params)
+            if problem is not None:
+                return module.error(Problem.NOT_FOUND, f"no such resource: {problem.message}"), call
+        await module.authenticate(call)
+        preferred = self._preferred(request, module, endpoint)
+        if preferred is not None:
+            return preferred, call
+        if endpoint.params_checker is not None:
+            problem = endpoint.params_checker.best(call.params)
+            if problem is not None:
+                return module.error(
+                    Problem.BAD_REQUEST, f"invalid parameter {problem.instance_path.removeprefix('$.')}: {problem.message}"
+                ), call
+        handler = module.handlers.get(endpoint.id)
+        if handler is None:
+            return module.error(Problem.NOT_FOUND, f"{endpoint.id} is not implemented by the mock"), call
+        return await handler(call), call
+
+    def _preferred(self, request: Request, module: ApiModule, endpoint: Endpoint) -> JsonReply | None:
+        """Prism-style ``Prefer: code=404`` or ``Prefer: error=invalid_session``."""
+        prefer = request.headers.get("prefer")
+        if not prefer:
+            return None
+        wanted = dict(part.strip().partition("=")[::2] for part in prefer.split(";") if "=" in part)
+        code = wanted.get("error")
+        status_text = wanted.get("code", "")
+        status = int(status_text) if status_text.isdigit() else None
+        for case in endpoint.errors:
+            if (
+                (status is None or case.status == status)
+                and (code is None or str(case.code) == code)
+                and (status is not None or code is not None)
+            ):
+                return module.documented_error(endpoint, case.status, case.code)
+        if status is not None and status in endpoint.responses and status >= 400:
+            return module.documented_error(endpoint, status, None)
+        if status is None and code is None:
+            return None
+        if status is not None and status < 300 and code is None:
+            return None
+        return module.error(Problem.BAD_REQUEST, f"Prefer: {prefer}: {endpoint.id} documents no such response")
+
+    # strict mode ---------------------------------------------------------------
+    def _check(self, call: Call | None, module: ApiModule, reply: JsonReply) -> list[str]:
+        if call is None:
+            checker = self.registry.api(module.name).error_checker
+            return [f"core error reply: {error}" for error in checker.errors(reply.body)]
+        response = call.endpoint.responses.get(reply.status)
+        if response is None:
+            return [f"{call.endpoint.id}: status {reply.status} is not documented"]
+        if response.checker is None:
+            return []
+        found = [f"{call.endpoint.id} {reply.status}: {error}" for error in response.checker.errors(reply.body)]
+        for name, checker in response.header_checkers.items():
+            value = reply.headers.get(name)
+            if value is None:
+                found.append(f"{call.endpoint.id} {reply.status}: header {name} missing")
+            else:
+                found.extend(f"{call.endpoint.id} {reply.status}: header {name}: {error}" for error in checker.errors(value))
+        if found:
+            self.violations.append({"endpoint": call.endpoint.id, "status": reply.status, "violations": found})
+            log.error("schema violation: %s", found[0])
+        return found
+
+    # sending -----------------------------------------------------------------
+    async def _send(self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None, call: Call | None) -> None:
+        if isinstance(reply, JsonReply):
+            content_type = reply.content_type or (self.registry.api(module.name).content_type if module else "application/json")
+            response: Response = Response(encode(reply.body), status_code=reply.status, headers=reply.headers, media_type=None)
+            response.headers["content-type"] = content_type
+        elif isinstance(reply, BinaryReply):
+            response = Response(reply.content, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
+        else:
+            response = StreamingResponse(reply.chunks, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
+        await response(scope, receive, send)
+
+    def _record(self, request: Request, started: float, call: Call | None, reply: Reply, violations: list[str]) -> None:
+        body = redact(reply.body) if isinstance(reply, JsonReply) else f"<{type(reply).__name__}>"
+        self.journal.record(
+            Entry(
+                time=started,
+                method=request.method,
+                path=request.url.path,
+                query=redact_pairs(request.query_params.multi_items()),
+                headers=redact_pairs(request.headers.items()),
+                params=redact(call.params) if call is not None else None,
+                status=reply.status,
+                endpoint=call.endpoint.id if call is not None else None,
+                response=body,
+                violations=violations,
+            )
+        )

@@ -1,0 +1,60 @@
+"""A bounded journal of recent requests and responses, with secrets redacted by field."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+REDACTED = "[REDACTED]"
+SECRET_KEYS = re.compile(
+    r"^(password|pass|passwd|token|access_token|authtoken|auth_token|refresh_token|session|session_id|"
+    r"apikey|api_key|app_key|resume|secret|x-auth-token|authorization|cookie|set-cookie|x-chatmock-admin-token)$",
+    re.IGNORECASE,
+)
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON value with every secret-named field's value replaced."""
+    if isinstance(value, Mapping):
+        return {key: REDACTED if SECRET_KEYS.match(str(key)) else redact(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+def redact_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {key: REDACTED if SECRET_KEYS.match(key) else value for key, value in pairs}
+
+
+@dataclass
+class Entry:
+    time: float
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    params: Any
+    status: int
+    endpoint: str | None
+    response: Any
+    violations: list[str] = field(default_factory=list)
+
+
+class Journal:
+    def __init__(self, size: int = 500) -> None:
+        self._entries: deque[Entry] = deque(maxlen=size)
+
+    def record(self, entry: Entry) -> None:
+        self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [asdict(entry) for entry in self._entries]
+
+    def violations(self) -> list[dict[str, Any]]:
+        return [asdict(entry) for entry in self._entries if entry.violations]
+
+    def clear(self) -> None:
+        self._entries.clear()

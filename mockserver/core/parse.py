@@ -1,0 +1,126 @@
+"""Request parsing: query, JSON, form and multipart bodies -> one parameter dict.
+
+Pure with respect to APIs: what may travel where comes from the endpoint record. Every
+failure is a :class:`BadRequest` with a message for the API's own error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from mockserver.core.call import Upload
+from mockserver.core.registry import Endpoint
+
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+JSON_TYPES = ("application/json", "text/json")
+
+
+class BadRequest(Exception):
+    pass
+
+
+class TooLarge(Exception):
+    pass
+
+
+def _single(pairs: list[tuple[str, str]], where: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for key, value in pairs:
+        if key in values:
+            raise BadRequest(f"parameter {key!r} given more than once in the {where}")
+        values[key] = value
+    return values
+
+
+def parse_query(raw: bytes) -> dict[str, str]:
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest("the query string is not UTF-8") from None
+    return _single(pairs, "query string")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest("Content-Length is not a number")
+        if int(declared) > limit:
+            raise TooLarge(f"request body of {declared} bytes is over the {limit}-byte limit")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"request body is over the {limit}-byte limit")
+    return bytes(body)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def parse_body(request: Request, body: bytes, endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """The body's parameters and uploaded files; an empty body is no parameters."""
+    if not body.strip():
+        return {}, {}
+    kind = media_type(request)
+    accepted = endpoint.params_in
+    if kind in JSON_TYPES and "json" in accepted:
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            raise BadRequest(f"malformed JSON body: {error}") from None
+        if not isinstance(value, dict):
+            raise BadRequest("the JSON body must be an object")
+        return value, {}
+    if kind == FORM and "form" in accepted:
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            raise BadRequest("the form body is not UTF-8") from None
+        return _single(pairs, "form body"), {}
+    if kind == MULTIPART and ("multipart" in accepted or "form" in accepted):
+        return await _parse_multipart(request, body)
+    expected = ", ".join(sorted({_MEDIA[location] for location in accepted if location in _MEDIA})) or "no body"
+    raise BadRequest(f"unsupported Content-Type {kind or '(none)'!r}; this endpoint takes {expected}")
+
+
+_MEDIA = {"json": "application/json", "form": FORM, "multipart": MULTIPART}
+
+
+async def _parse_multipart(request: Request, body: bytes) -> tuple[dict[str, Any], dict[str, Upload]]:
+    async def replay() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    copy = Request(request.scope, replay)
+    try:
+        form = await copy.form(max_files=8, max_fields=200)
+    except Exception as error:  # python-multipart raises several types on malformed input
+        raise BadRequest(f"malformed multipart body: {error}") from None
+    params: dict[str, Any] = {}
+    files: dict[str, Upload] = {}
+    seen: set[str] = set()
+    for key, value in form.multi_items():
+        if key in seen:
+            raise BadRequest(f"parameter {key!r} given more than once in the multipart body")
+        seen.add(key)
+        if isinstance(value, UploadFile):
+            files[key] = Upload(value.filename or key, value.content_type or "application/octet-stream", await value.read())
+        else:
+            params[key] = value
+    await form.close()
+    return params, files
+
+
+def merge(query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    """Query and body parameters together; the same name in both is a repeated parameter."""
+    repeated = sorted(set(query) & set(body))
+    if repeated:
+        raise BadRequest(f"parameter {repeated[0]!r} given in both the query string and the body")
+    return {**query, **body}

@@ -1,0 +1,69 @@
+"""Pure request matching: (method, path) -> an endpoint, or why not (404 vs 405).
+
+Like Starlette's ``Route.matches``: matching returns NONE, PARTIAL (the path exists, not
+with this method) or FULL, and sending bytes is someone else's job.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from mockserver.core.registry import Endpoint
+
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Match(enum.Enum):
+    NONE = 0
+    PARTIAL = 1
+    FULL = 2
+
+
+def compile_template(template: str) -> re.Pattern[str]:
+    """``/v1/rooms/{roomId}`` -> a regex with one named group per parameter (no '/' inside).
+
+    A parameter followed by a literal '.' (``{unique_id}.{extname}``) stops at the last dot.
+    """
+    pattern = ""
+    position = 0
+    for found in _PARAM.finditer(template):
+        pattern += re.escape(template[position : found.start()])
+        pattern += f"(?P<{found.group(1)}>[^/]+)"
+        position = found.end()
+    pattern += re.escape(template[position:])
+    return re.compile(f"^{pattern}$")
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    kind: Match
+    endpoint: Endpoint | None = None
+    path_params: dict[str, str] | None = None
+    allowed: tuple[str, ...] = ()
+
+
+class Router:
+    """A route table: (served path template, endpoint) pairs."""
+
+    def __init__(self, routes: Iterable[tuple[str, Endpoint]]) -> None:
+        self._routes = [(compile_template(path), endpoint) for path, endpoint in routes]
+        # literal paths win over templated ones, longer templates before shorter ones
+        self._routes.sort(key=lambda route: (route[0].groups, -len(route[0].pattern)))
+
+    def match(self, method: str, path: str) -> RouteMatch:
+        allowed: list[str] = []
+        for pattern, endpoint in self._routes:
+            found = pattern.match(path)
+            if found is None:
+                continue
+            if method in endpoint.methods or (method == "HEAD" and "GET" in endpoint.methods):
+                params = {name: unquote(value) for name, value in found.groupdict().items()}
+                return RouteMatch(Match.FULL, endpoint, params)
+            allowed.extend(endpoint.methods)
+        if allowed:
+            return RouteMatch(Match.PARTIAL, allowed=tuple(dict.fromkeys(allowed)))
+        return RouteMatch(Match.NONE)

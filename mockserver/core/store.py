@@ -1,0 +1,80 @@
+"""In-memory state: one namespace per API, monotonic counters, a settable clock.
+
+The store knows no API word; each API keeps its own tables (plain dicts and lists) in its
+namespace. ``reset`` empties everything, so a world can be seeded again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+class Clock:
+    """Wall time, optionally frozen or offset (admin API ``/__chatmock/clock``)."""
+
+    def __init__(self) -> None:
+        self._frozen: float | None = None
+        self._offset = 0.0
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp(), tz=UTC)
+
+    def timestamp(self) -> float:
+        return self._frozen if self._frozen is not None else time.time() + self._offset
+
+    def freeze(self, at: float | None) -> None:
+        self._frozen = at
+
+    def advance(self, seconds: float) -> None:
+        if self._frozen is not None:
+            self._frozen += seconds
+        else:
+            self._offset += seconds
+
+
+@dataclass
+class Namespace:
+    """One API's state: named tables and named monotonic counters."""
+
+    name: str
+    tables: dict[str, Any] = field(default_factory=dict)
+    _counters: dict[str, itertools.count[int]] = field(default_factory=dict)
+
+    def table(self, name: str, factory: Callable[[], Any] = dict) -> Any:
+        if name not in self.tables:
+            self.tables[name] = factory()
+        return self.tables[name]
+
+    def next_id(self, counter: str, start: int = 1) -> int:
+        if counter not in self._counters:
+            self._counters[counter] = itertools.count(start)
+        return next(self._counters[counter])
+
+    def clear(self) -> None:
+        self.tables.clear()
+        self._counters.clear()
+
+
+class Store:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+        self._namespaces: dict[str, Namespace] = {}
+
+    def namespace(self, name: str) -> Namespace:
+        if name not in self._namespaces:
+            self._namespaces[name] = Namespace(name)
+        return self._namespaces[name]
+
+    def reset(self) -> None:
+        for namespace in self._namespaces.values():
+            namespace.clear()
+
+
+def random_token(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
