@@ -172,20 +172,28 @@ class Dispatcher:
             problem = endpoint.path_checker.best(call.path_params)
             if problem is not None:
                 return module.error(Problem.NOT_FOUND, f"no such resource: {problem.message}"), call
+        try:
+            return await self._run(request, module, call), call
+        except ApiError as error:  # keep the call: strict mode checks it against the endpoint
+            return error.reply, call
+
+    async def _run(self, request: Request, module: ApiModule, call: Call) -> Reply:
+        endpoint = call.endpoint
         await module.authenticate(call)
         preferred = self._preferred(request, module, endpoint)
         if preferred is not None:
-            return preferred, call
+            return preferred
         if endpoint.params_checker is not None:
             problem = endpoint.params_checker.best(call.params)
             if problem is not None:
-                return module.error(
-                    Problem.BAD_REQUEST, f"invalid parameter {problem.instance_path.removeprefix('$.')}: {problem.message}"
-                ), call
+                message = f"invalid parameter {problem.instance_path.removeprefix('$.')}: {problem.message}"
+                refine = getattr(module, "params_error", None)
+                refined = refine(call, message) if refine is not None else None
+                return refined if refined is not None else module.error(Problem.BAD_REQUEST, message)
         handler = module.handlers.get(endpoint.id)
         if handler is None:
-            return module.error(Problem.NOT_FOUND, f"{endpoint.id} is not implemented by the mock"), call
-        return await handler(call), call
+            return module.error(Problem.NOT_FOUND, f"{endpoint.id} is not implemented by the mock")
+        return await handler(call)
 
     def _preferred(self, request: Request, module: ApiModule, endpoint: Endpoint) -> JsonReply | None:
         """Prism-style ``Prefer: code=404`` or ``Prefer: error=invalid_session``."""
@@ -196,6 +204,8 @@ class Dispatcher:
         code = wanted.get("error")
         status_text = wanted.get("code", "")
         status = int(status_text) if status_text.isdigit() else None
+        if code is None and (status is None or status < 300):
+            return None  # a success status: answer normally
         for case in endpoint.errors:
             if (
                 (status is None or case.status == status)
@@ -205,10 +215,6 @@ class Dispatcher:
                 return module.documented_error(endpoint, case.status, case.code)
         if status is not None and status in endpoint.responses and status >= 400:
             return module.documented_error(endpoint, status, None)
-        if status is None and code is None:
-            return None
-        if status is not None and status < 300 and code is None:
-            return None
         return module.error(Problem.BAD_REQUEST, f"Prefer: {prefer}: {endpoint.id} documents no such response")
 
     # strict mode ---------------------------------------------------------------

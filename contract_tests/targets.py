@@ -1,0 +1,237 @@
+"""Where the suite sends requests: the mock in-process (ASGI), a mock it starts on a free
+port (HTTP), or a live server. All three are an ``httpx.Client`` and base URLs per server,
+so every test runs unchanged against each."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from starlette.testclient import TestClient
+
+from contract_tests.checks import Exchange, check_exchange, error_code
+from contract_tests.config import SuiteConfig
+from contract_tests.ledger import Ledger
+from contract_tests.server import BackgroundServer
+from mockserver.app import create_app
+from mockserver.core.registry import AuthScheme, Endpoint, Registry, load_registry
+
+MOCK_ORIGIN = "http://127.0.0.1"
+LONGPOLL_TIMEOUT = 1.0
+STREAM_KEEPALIVE = 0.5
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What authenticates a call: a bearer token, auth headers, or a parameter."""
+
+    values: Mapping[str, str]
+    user: str = ""
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(value for value in self.values.values() if value)
+
+
+def apply_credential(scheme: AuthScheme | None, credential: Credential | None, headers: dict[str, str], params: dict[str, Any]) -> None:
+    if scheme is None or credential is None:
+        return
+    if scheme.type == "bearer":
+        headers["Authorization"] = f"Bearer {credential.values['token']}"
+    elif scheme.type == "headers":
+        for name in scheme.headers:
+            if name in credential.values:
+                headers[name] = credential.values[name]
+    else:
+        params[scheme.param] = credential.values[scheme.param]
+
+
+class RateLimiter:
+    """Client-side pacing for live runs: at most ``per_second`` requests, and honour 429 +
+    Retry-After by waiting and sending again (at most ``retries`` times)."""
+
+    def __init__(self, per_second: float = 0.0, retries: int = 3) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.retries = retries
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def pace(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            wait = self._last + self.interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last = time.monotonic()
+
+    @staticmethod
+    def retry_after(response: httpx.Response) -> float | None:
+        if response.status_code != 429:
+            return None
+        value = response.headers.get("retry-after", "")
+        return min(float(value), 60.0) if value.replace(".", "", 1).isdigit() else 5.0
+
+
+@dataclass
+class Target:
+    """One configured target: a client and the base URL of every API server."""
+
+    config: SuiteConfig
+    http: httpx.Client
+    bases: dict[tuple[str, str], str]
+    registry: Registry
+    ledger: Ledger
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    app: Any = None  # the in-process or HTTP mock app, when there is one
+    server: BackgroundServer | None = None
+    admin_url: str | None = None
+    extra_secrets: list[str] = field(default_factory=list)
+
+    # mock control ------------------------------------------------------------------
+    def reset(self) -> None:
+        if self.admin_url is not None:
+            self.http.post(f"{self.admin_url}/reset").raise_for_status()
+
+    def seed(self, world: Mapping[str, Any]) -> None:
+        if self.admin_url is None:
+            raise RuntimeError("only a mock target can be seeded")
+        self.http.post(f"{self.admin_url}/seed", content=json.dumps(world)).raise_for_status()
+
+    def admin(self, path: str) -> Any:
+        if self.admin_url is None:
+            raise RuntimeError("only a mock target has an admin API")
+        return self.http.get(f"{self.admin_url}/{path}").json()
+
+    # requests ------------------------------------------------------------------------
+    def url(self, endpoint: Endpoint, path_params: Mapping[str, str] | None = None) -> str:
+        path = endpoint.path
+        for name, value in (path_params or {}).items():
+            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        return self.bases[(endpoint.api, endpoint.server.name)] + path
+
+    def call(
+        self,
+        endpoint_id: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        path: Mapping[str, str] | None = None,
+        credential: Credential | None = None,
+        headers: Mapping[str, str] | None = None,
+        method: str | None = None,
+        encoding: str | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        content: bytes | None = None,
+        timeout: float = 30.0,
+        expect_error: bool | None = None,
+        check: bool = True,
+    ) -> Exchange:
+        """Send one request to an endpoint, check it against the contract, record it."""
+        endpoint = self.registry.endpoint(endpoint_id)
+        verb = method or endpoint.method
+        all_headers = dict(headers or {})
+        all_params = dict(params or {})
+        apply_credential(endpoint.auth, credential, all_headers, all_params)
+        request = self._build(endpoint, verb, all_params, path, all_headers, encoding, files, content)
+        secrets = (*(credential.secrets() if credential else ()), *self.config.secrets(), *self.extra_secrets)
+        response = self._send(request, timeout)
+        exchange = Exchange(endpoint, request, response, secrets)
+        if check:
+            body = check_exchange(exchange, expect_error=expect_error)
+            self.ledger.record(endpoint.id, response.status_code, error_code(exchange, body))
+        return exchange
+
+    def _build(
+        self,
+        endpoint: Endpoint,
+        verb: str,
+        params: dict[str, Any],
+        path: Mapping[str, str] | None,
+        headers: dict[str, str],
+        encoding: str | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        content: bytes | None,
+    ) -> httpx.Request:
+        url = self.url(endpoint, path)
+        if content is not None:
+            return self.http.build_request(verb, url, content=content, headers=headers)
+        where = encoding or ("query" if verb in ("GET", "DELETE") else _body_encoding(endpoint, files))
+        if where == "query":
+            return self.http.build_request(verb, url, params=_as_query(params), headers=headers)
+        if where == "json":
+            return self.http.build_request(verb, url, json=params, headers=headers)
+        if where == "multipart" or files:
+            return self.http.build_request(verb, url, data=_as_query(params), files=dict(files or {}), headers=headers)
+        return self.http.build_request(verb, url, data=_as_query(params), headers=headers)
+
+    def _send(self, request: httpx.Request, timeout: float) -> httpx.Response:
+        for _attempt in range(self.limiter.retries + 1):
+            self.limiter.pace()
+            request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+            response = self.http.send(request)
+            wait = self.limiter.retry_after(response) if self.config.target == "live" else None
+            if wait is None:
+                return response
+            time.sleep(wait)
+        return response
+
+    def close(self) -> None:
+        self.http.close()
+        if self.server is not None:
+            self.server.stop()
+
+
+def _body_encoding(endpoint: Endpoint, files: Any) -> str:
+    if files:
+        return "multipart"
+    for location in endpoint.params_in:
+        if location in ("json", "form", "multipart"):
+            return location
+    return "query"
+
+
+def _as_query(params: Mapping[str, Any]) -> dict[str, str]:
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in params.items()}
+
+
+def _mock_bases(registry: Registry, apis: tuple[str, ...], origin: str) -> dict[tuple[str, str], str]:
+    return {(api, server.name): origin + server.prefix for api in apis for server in registry.api(api).servers}
+
+
+def open_target(config: SuiteConfig, ledger: Ledger | None = None) -> Target:
+    registry = load_registry()
+    ledger = ledger or Ledger()
+    if config.target == "live":
+        bases = {}
+        for api in config.apis:
+            servers = registry.api(api).servers
+            for server in servers:
+                own = config.environ.get(f"CHATMOCK_{api.upper()}_{server.name.upper()}_URL")
+                bases[(api, server.name)] = (own or (config.base_urls[api] if server is servers[0] else server.url)).rstrip("/")
+        rate = float(config.environ.get("CHATMOCK_RATE_LIMIT", "2"))
+        return Target(
+            config, httpx.Client(timeout=30.0, follow_redirects=False), bases, registry, ledger, limiter=RateLimiter(per_second=rate)
+        )
+    app = create_app(config.apis, root=False, strict=True, longpoll_timeout=LONGPOLL_TIMEOUT, stream_keepalive=STREAM_KEEPALIVE)
+    if config.target == "inprocess":
+        target = Target(
+            config,
+            TestClient(app, base_url=MOCK_ORIGIN, raise_server_exceptions=True),
+            _mock_bases(registry, config.apis, MOCK_ORIGIN),
+            registry,
+            ledger,
+            app=app,
+        )
+        target.admin_url = f"{MOCK_ORIGIN}/__chatmock"
+        return target
+    background = BackgroundServer(app).start()
+    target = Target(
+        config, httpx.Client(timeout=30.0), _mock_bases(registry, config.apis, background.url), registry, ledger, app=app, server=background
+    )
+    target.admin_url = f"{background.url}/__chatmock"
+    return target

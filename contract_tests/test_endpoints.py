@@ -1,0 +1,211 @@
+"""Per-endpoint contract tests, for every endpoint of every selected API, driven by the
+schemas: valid requests get a documented success; generated requests get a documented
+answer whose body validates; bad credentials, missing or malformed parameters and unknown
+ids get one of the API's documented error shapes (Lingr: HTTP 200 + status error)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+
+from contract_tests.apis import Known, RequestSpec, support
+from contract_tests.conftest import require_api, require_writes
+from contract_tests.mutations import UNDOCUMENTED
+from contract_tests.targets import Credential, Target
+from mockserver.core.registry import Endpoint, load_registry, thaw
+
+REGISTRY = load_registry()
+ENDPOINTS = sorted(REGISTRY.endpoints.values(), key=lambda endpoint: endpoint.id)
+AUTHENTICATED = [endpoint for endpoint in ENDPOINTS if endpoint.auth is not None]
+CALLABLE = [endpoint for endpoint in ENDPOINTS if endpoint.kind != "stream"]
+
+
+def _ids(endpoints: list[Endpoint]) -> list[str]:
+    return [endpoint.id for endpoint in endpoints]
+
+
+def _prepare(target: Target, endpoint: Endpoint) -> tuple[Credential, Known, RequestSpec]:
+    require_api(target.config, endpoint.api)
+    api = support(endpoint.api)
+    room = require_writes(target.config, endpoint.api) if endpoint.id in api.writes else None
+    credential = api.login(target)
+    known = api.discover(target, credential)
+    if room is not None:
+        known = {**known, "_room": [room]}
+    spec = api.valid_request(endpoint.id, target, credential, known)
+    if spec is None:
+        pytest.skip(f"{endpoint.id}: no valid request can be built on this target")
+    return credential, known, spec
+
+
+def _send(target: Target, endpoint: Endpoint, spec: RequestSpec, credential: Credential | None, **options: Any) -> Any:
+    return target.call(
+        endpoint.id,
+        spec.params,
+        path=spec.path,
+        credential=credential,
+        method=spec.method,
+        encoding=spec.encoding,
+        files=spec.files,
+        timeout=10.0,
+        **options,
+    )
+
+
+@pytest.mark.parametrize("endpoint", CALLABLE, ids=_ids(CALLABLE))
+def test_valid_request_succeeds(target: Target, endpoint: Endpoint) -> None:
+    credential, _known, spec = _prepare(target, endpoint)
+    _send(target, endpoint, spec, credential, expect_error=False)
+
+
+@pytest.mark.parametrize("endpoint", AUTHENTICATED, ids=_ids(AUTHENTICATED))
+def test_missing_credentials_rejected(target: Target, endpoint: Endpoint) -> None:
+    _credential, _known, spec = _prepare(target, endpoint)
+    _send(target, endpoint, spec, None, expect_error=True)
+
+
+@pytest.mark.parametrize("endpoint", AUTHENTICATED, ids=_ids(AUTHENTICATED))
+def test_wrong_credentials_rejected(target: Target, endpoint: Endpoint) -> None:
+    credential, _known, spec = _prepare(target, endpoint)
+    _send(target, endpoint, spec, support(endpoint.api).wrong_credential(credential), expect_error=True)
+
+
+def _required(endpoint: Endpoint) -> list[str]:
+    schema = endpoint.params_schema or {}
+    return list(schema.get("required", ()))
+
+
+WITH_REQUIRED = [endpoint for endpoint in CALLABLE if _required(endpoint)]
+
+
+@pytest.mark.parametrize("endpoint", WITH_REQUIRED, ids=_ids(WITH_REQUIRED))
+def test_missing_required_parameter_rejected(target: Target, endpoint: Endpoint) -> None:
+    credential, _known, spec = _prepare(target, endpoint)
+    for name in _required(endpoint):
+        if name not in spec.params:
+            continue
+        broken = RequestSpec(
+            {key: value for key, value in spec.params.items() if key != name}, spec.path, spec.files, spec.method, spec.encoding
+        )
+        _send(target, endpoint, broken, credential, expect_error=True)
+
+
+def _constrained(endpoint: Endpoint) -> list[str]:
+    """Parameters whose schema rejects an arbitrary word (a pattern, an enum or a non-string type)."""
+    schema = endpoint.params_schema or {}
+    names = []
+    for name, spec in schema.get("properties", {}).items():
+        if "pattern" in spec or "enum" in spec or spec.get("type") in ("integer", "number", "boolean", "array", "object"):
+            names.append(name)
+    return names
+
+
+WITH_CONSTRAINED = [endpoint for endpoint in CALLABLE if _constrained(endpoint)]
+
+
+@pytest.mark.parametrize("endpoint", WITH_CONSTRAINED, ids=_ids(WITH_CONSTRAINED))
+def test_malformed_parameter_rejected(target: Target, endpoint: Endpoint) -> None:
+    credential, _known, spec = _prepare(target, endpoint)
+    checker = endpoint.params_checker
+    assert checker is not None
+    for name in _constrained(endpoint):
+        params = {**spec.params, name: f"{UNDOCUMENTED} !"}
+        if checker.is_valid(params):
+            continue
+        _send(target, endpoint, RequestSpec(params, spec.path, spec.files, spec.method, spec.encoding), credential, expect_error=True)
+
+
+@pytest.mark.parametrize("endpoint", CALLABLE, ids=_ids(CALLABLE))
+def test_unknown_id_rejected(target: Target, endpoint: Endpoint) -> None:
+    credential, known, _spec = _prepare(target, endpoint)
+    spec = support(endpoint.api).unknown_id_request(endpoint.id, known)
+    if spec is None:
+        pytest.skip(f"{endpoint.id} names no id")
+    _send(target, endpoint, spec, credential, expect_error=True)
+
+
+def _strategy(endpoint: Endpoint, known: Known, spec: RequestSpec) -> st.SearchStrategy[dict[str, Any]]:
+    """Parameter sets valid against the schema; ids that must exist come from the target."""
+    schema: dict[str, Any] = thaw(endpoint.params_schema) if endpoint.params_schema is not None else {"type": "object"}
+    schema["additionalProperties"] = False  # unknown extras are tested elsewhere
+    properties: dict[str, Any] = schema.setdefault("properties", {})
+    overrides = {name: st.sampled_from(values) for name, values in known.items() if name in properties and values}
+    for name in overrides:
+        properties.pop(name)
+        if name in schema.get("required", ()):
+            schema["required"] = [item for item in schema["required"] if item != name]
+    required = set((endpoint.params_schema or {}).get("required", ()))
+    fixed = {name: st.just(value) for name, value in spec.params.items() if name in required and name not in overrides}
+    for name in fixed:
+        properties.pop(name, None)
+        if name in schema.get("required", ()):
+            schema["required"] = [item for item in schema["required"] if item != name]
+    base = from_schema(schema)
+    extra = st.fixed_dictionaries(fixed, optional=overrides)
+    return st.tuples(base, extra).map(lambda pair: {**pair[0], **pair[1]})
+
+
+GENERATED = [endpoint for endpoint in CALLABLE if endpoint.params_schema is not None and endpoint.kind == "json"]
+
+
+@pytest.mark.parametrize("endpoint", GENERATED, ids=_ids(GENERATED))
+def test_generated_requests_get_documented_answers(target: Target, endpoint: Endpoint) -> None:
+    """Requests generated from the parameter schema: a documented status and a valid body."""
+    credential, known, spec = _prepare(target, endpoint)
+    strategy = _strategy(endpoint, known, spec)
+
+    @settings(suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def run(params: dict[str, Any]) -> None:
+        target.call(
+            endpoint.id,
+            params,
+            path=spec.path,
+            credential=credential,
+            method=spec.method,
+            encoding=spec.encoding,
+            files=spec.files,
+            timeout=10.0,
+        )
+
+    run()
+
+
+DOCUMENTED_ERRORS = [(endpoint, case.status, case.code) for endpoint in ENDPOINTS for case in endpoint.errors]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "status", "code"),
+    DOCUMENTED_ERRORS,
+    ids=[f"{endpoint.id}-{status}-{code}" for endpoint, status, code in DOCUMENTED_ERRORS],
+)
+def test_documented_error_on_demand(target: Target, endpoint: Endpoint, status: int, code: str | int | None) -> None:
+    """Mock only: ``Prefer`` picks each documented error; it has the documented status and shape."""
+    require_api(target.config, endpoint.api)
+    if not target.config.is_mock:
+        pytest.skip("Prefer is a mock feature")
+    api = support(endpoint.api)
+    credential = api.login(target)
+    known = api.discover(target, credential)
+    spec = api.valid_request(endpoint.id, target, credential, known) or RequestSpec()
+    prefer = f"code={status}" + (f"; error={code}" if code is not None else "")
+    exchange = target.call(
+        endpoint.id,
+        spec.params,
+        path=spec.path,
+        credential=credential,
+        method=spec.method,
+        files=spec.files,
+        headers={"Prefer": prefer},
+        expect_error=True,
+    )
+    assert exchange.response.status_code == status
+    if code is not None:
+        assert re.search(re.escape(str(code)), exchange.response.text), (
+            f"{endpoint.id}: error code {code} not in {exchange.response.text[:200]}"
+        )

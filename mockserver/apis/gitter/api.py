@@ -1,0 +1,385 @@
+"""The Gitter REST v1 and Streaming API: one handler per endpoint of schemas/gitter/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+
+from mockserver.apis.gitter import errors, paging, ratelimit, render
+from mockserver.apis.gitter.world import (
+    ONETOONE,
+    PRIVATE,
+    IdMaker,
+    Message,
+    Room,
+    User,
+    World,
+    default_world,
+    deliver,
+    load,
+    timestamp,
+)
+from mockserver.core.apibase import BaseApi, handles
+from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply, StreamReply
+from mockserver.core.dispatch import Settings
+from mockserver.core.hub import Hub
+from mockserver.core.registry import Registry
+from mockserver.core.store import Store
+
+RESET_TOPIC = "gitter:reset"
+MESSAGES = "chatMessages"
+EVENTS = "events"
+ROOM_USERS_DEFAULT_LIMIT = 30  # gitterHQ/docs 04: limit default 30
+ROOM_USERS_MAX_LIMIT = 100  # [inferred]
+_STOP = object()
+
+
+def topic(room_id: str, channel: str) -> str:
+    return f"gitter:{room_id}:{channel}"
+
+
+class GitterApi(BaseApi):
+    name = "gitter"
+
+    def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
+        super().__init__(registry, store, hub, settings)
+        self._make_id = IdMaker(store.clock, self.state.next_id)
+        self._lenient: dict[str, Callable[[Call], JsonReply]] = {
+            "gitter.rooms.chatMessages.list": self._messages_list,
+            "gitter.rooms.users.list": self._room_users,
+        }
+
+    @property
+    def world(self) -> World:
+        world: World = self.state.table("world", World)
+        return world
+
+    def _now(self) -> float:
+        return self.store.clock.timestamp()
+
+    # ApiModule hooks ---------------------------------------------------------------
+    def error(self, problem: Problem, message: str) -> JsonReply:
+        return errors.for_problem(problem)
+
+    def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
+        return JsonReply(status, errors.body_for(status, code))
+
+    async def authenticate(self, call: Call) -> None:
+        token = self._credential(call)
+        world = self.world
+        if not token or token not in world.tokens:
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.UNAUTHORIZED))
+        user_id = world.tokens[token]
+        if user_id is None or user_id not in world.users:
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.UNAUTHORIZED, errors.LOGIN_REQUIRED))
+        call.credential = token
+        if HTTPStatus.TOO_MANY_REQUESTS in call.endpoint.responses and not ratelimit.hit(world, token, self._now()):
+            reply = errors.documented(call.endpoint, HTTPStatus.TOO_MANY_REQUESTS)
+            reply.headers.update(ratelimit.headers(world, token))
+            raise ApiError(reply)
+        call.principal = world.users[user_id]
+
+    @staticmethod
+    def _credential(call: Call) -> str:
+        scheme = call.endpoint.auth
+        header = call.headers.get("authorization")
+        if header is not None:
+            kind, _, value = header.strip().partition(" ")
+            return value.strip() if kind.lower() == "bearer" else ""
+        if scheme is not None and scheme.query_alternative:
+            return str(call.query.get(scheme.query_alternative, ""))
+        return ""
+
+    def decorate(self, call: Call | None, reply: JsonReply) -> None:
+        if call is None:
+            return
+        if call.credential:
+            reply.headers.update(ratelimit.headers(self.world, call.credential))
+            return
+        response = call.endpoint.responses.get(reply.status)
+        if response is not None and ratelimit.LIMIT_HEADER in response.headers:
+            reply.headers.update(ratelimit.headers(self.world, None))
+
+    def params_error(self, call: Call, message: str) -> JsonReply | None:
+        """The dispatcher's hook for a request whose parameters break the endpoint's schema.
+
+        Endpoints that document a 400 answer it (markRead with its documented bodies, from
+        unread-items.js). Endpoints that document none read their query the way Gitter does
+        (``parseInt(limit) || 50``): the offending parameters are ignored [inferred], since a
+        400 there would break the schema."""
+        endpoint = call.endpoint
+        if HTTPStatus.BAD_REQUEST in endpoint.responses:
+            if endpoint.id == "gitter.user.unreadItems.markRead":
+                given = {key for key in call.params if key not in call.query}
+                code = (
+                    errors.NO_BODY
+                    if not given
+                    else errors.NO_ITEMS
+                    if not (call.params.get("chat") or call.params.get("mention"))
+                    else None
+                )
+                return errors.documented(endpoint, HTTPStatus.BAD_REQUEST, code) if code else None
+            return None
+        lenient = self._lenient.get(endpoint.id)
+        if lenient is None or endpoint.params_checker is None:
+            return None
+        params = dict(call.params)
+        while (problem := endpoint.params_checker.best(params)) is not None:
+            key = problem.instance_path.removeprefix("$.").split(".")[0].split("[")[0]
+            if key not in params:
+                return None
+            del params[key]
+        call.params = params
+        return lenient(call)
+
+    def reset(self, world: Mapping[str, Any] | None) -> None:
+        self.state.clear()
+        fresh = load(default_world() if world is None else world, self.store.clock, self._make_id)
+        self.state.tables["world"] = fresh
+        self.hub.publish(RESET_TOPIC)
+
+    def secrets(self) -> list[str]:
+        world = self.world
+        found = [token for token in world.tokens if token]
+        found.extend(user.password for user in world.users.values() if user.password)
+        return found
+
+    # lookups ---------------------------------------------------------------------------
+    @staticmethod
+    def _me(call: Call) -> User:
+        user: User = call.principal
+        return user
+
+    def _room(self, call: Call) -> Room:
+        """The room of the path, when the caller belongs to it; the documented 404 otherwise."""
+        room = self.world.rooms.get(call.path_params.get("roomId", ""))
+        if room is None or not room.is_member(self._me(call).id):
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+        return room
+
+    def _message(self, call: Call, room: Room, key: str) -> Message:
+        message = room.by_id.get(call.path_params.get(key, ""))
+        if message is None:
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+        return message
+
+    def _own_user(self, call: Call) -> User:
+        """/v1/user/:userId/...: the caller's own id (or ``me``). Another user's id has no documented
+        status; the first the endpoint documents of 403, 404, 401 answers it [inferred]."""
+        me = self._me(call)
+        if call.path_params.get("userId") not in (me.id, "me"):
+            raise errors.refuse(call.endpoint, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED)
+        return me
+
+    def _publish(self, room: Room, channel: str) -> None:
+        self.hub.publish(topic(room.id, channel))
+
+    # rooms ---------------------------------------------------------------------------
+    @handles("gitter.rooms.list")
+    async def rooms_list(self, call: Call) -> Reply:
+        world, me = self.world, self._me(call)
+        query = str(call.params.get("q") or "").strip().lower()
+        rooms = [room for room in world.rooms.values() if room.is_member(me.id)]
+        shown = [render.room(world, room, me.id) for room in rooms]
+        if query:
+            shown = [body for body in shown if query in f"{body['name']} {body.get('uri', '')} {body['topic']}".lower()]
+        return JsonReply(HTTPStatus.OK, shown)
+
+    @handles("gitter.rooms.join")
+    async def rooms_join(self, call: Call) -> Reply:
+        world, me = self.world, self._me(call)
+        uri = str(call.params.get("uri", "")).strip().strip("/")
+        if not uri:
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+        room = world.room_by_uri(uri) or self._one_to_one(call, uri)
+        if not room.is_member(me.id):
+            if room.security == PRIVATE:
+                raise ApiError(errors.documented(call.endpoint, HTTPStatus.FORBIDDEN))
+            room.add_member(me.id, timestamp(self.store.clock))
+            room.event_log.append(("create", "users", me.id))
+            self._publish(room, EVENTS)
+        return JsonReply(HTTPStatus.OK, render.room(world, room, me.id))
+
+    def _one_to_one(self, call: Call, uri: str) -> Room:
+        """POST /v1/rooms with another user's username: their one-to-one room with the caller."""
+        world, me = self.world, self._me(call)
+        other = world.user_named(uri)
+        if other is None or other.id == me.id:
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+        room = world.one_to_one_between(me.id, other.id)
+        if room is None:
+            room = Room(id=self._make_id(world, "room"), github_type=ONETOONE, uri=None, name="")
+            now = timestamp(self.store.clock)
+            room.add_member(me.id, now)
+            room.add_member(other.id, now)
+            world.rooms[room.id] = room
+        return room
+
+    @handles("gitter.rooms.users.list")
+    async def room_users(self, call: Call) -> Reply:
+        return self._room_users(call)
+
+    def _room_users(self, call: Call) -> JsonReply:
+        world, room = self.world, self._room(call)
+        query = str(call.params.get("q") or "").strip().lower()
+        people = [world.users[member] for member in room.members]
+        if query:
+            people = [person for person in people if query in f"{person.username} {person.display_name}".lower()]
+        skip = paging.number(call.params.get("skip"), 0, len(people))
+        limit = paging.number(call.params.get("limit"), ROOM_USERS_DEFAULT_LIMIT, ROOM_USERS_MAX_LIMIT)
+        shown = [render.user(person, role="admin" if person.id in room.admins else None) for person in people[skip : skip + limit]]
+        return JsonReply(HTTPStatus.OK, shown)
+
+    # messages ------------------------------------------------------------------------
+    @handles("gitter.rooms.chatMessages.list")
+    async def messages_list(self, call: Call) -> Reply:
+        return self._messages_list(call)
+
+    def _messages_list(self, call: Call) -> JsonReply:
+        world, room, me = self.world, self._room(call), self._me(call)
+        found = paging.page(room.messages, call.params)
+        return JsonReply(HTTPStatus.OK, [render.message(world, room, item, me.id) for item in found])
+
+    @handles("gitter.rooms.chatMessages.get")
+    async def messages_get(self, call: Call) -> Reply:
+        room = self._room(call)
+        message = self._message(call, room, "messageId")
+        return JsonReply(HTTPStatus.OK, render.message(self.world, room, message, self._me(call).id))
+
+    @handles("gitter.rooms.chatMessages.create")
+    async def messages_create(self, call: Call) -> Reply:
+        world, room, me = self.world, self._room(call), self._me(call)
+        text = call.params.get("text")
+        if not isinstance(text, str) or not text:
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+        now = timestamp(self.store.clock)
+        message = Message(
+            id=self._make_id(world, "message"),
+            room_id=room.id,
+            user_id=me.id,
+            text=text,
+            sent=now,
+            status=call.params.get("status") is True,
+        )
+        room.add_message(message)
+        deliver(world, room, message, {member for member in room.members if member != me.id})
+        room.last_access[me.id] = now
+        room.message_log.append(message.id)
+        room.event_log.append(("create", MESSAGES, message.id))
+        self._publish(room, MESSAGES)
+        self._publish(room, EVENTS)
+        return JsonReply(HTTPStatus.OK, render.message(world, room, message, me.id))
+
+    @handles("gitter.rooms.chatMessages.update")
+    async def messages_update(self, call: Call) -> Reply:
+        world, room, me = self.world, self._room(call), self._me(call)
+        message = self._message(call, room, "chatMessageId")
+        text = call.params.get("text")
+        if not isinstance(text, str):
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+        if message.user_id != me.id:
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.FORBIDDEN))
+        message.text = text
+        message.edited_at = timestamp(self.store.clock)
+        message.v += 1
+        room.event_log.append(("update", MESSAGES, message.id))
+        self._publish(room, EVENTS)
+        return JsonReply(HTTPStatus.OK, render.message(world, room, message, me.id))
+
+    # user ----------------------------------------------------------------------------
+    @handles("gitter.user.get")
+    async def user_get(self, call: Call) -> Reply:
+        return JsonReply(HTTPStatus.OK, [render.user(self._me(call))])
+
+    @handles("gitter.user.me")
+    async def user_me(self, call: Call) -> Reply:
+        return JsonReply(HTTPStatus.OK, render.me(self._me(call)))
+
+    @handles("gitter.user.rooms.list")
+    async def user_rooms(self, call: Call) -> Reply:
+        world, me = self.world, self._own_user(call)
+        rooms = [render.room(world, room, me.id, full=True) for room in world.rooms.values() if room.is_member(me.id)]
+        return JsonReply(HTTPStatus.OK, rooms)
+
+    def _unread_room(self, call: Call, me: User) -> Room | None:
+        room = self.world.rooms.get(call.path_params.get("roomId", ""))
+        return room if room is not None and room.is_member(me.id) else None
+
+    @handles("gitter.user.unreadItems.list")
+    async def unread_list(self, call: Call) -> Reply:
+        """A room the caller is not in has no unread items: empty lists [inferred; no 404 documented]."""
+        me = self._own_user(call)
+        return JsonReply(HTTPStatus.OK, render.unread_items(self._unread_room(call, me), me.id))
+
+    @handles("gitter.user.unreadItems.markRead")
+    async def unread_mark(self, call: Call) -> Reply:
+        me = self._own_user(call)
+        ids = [str(item) for key in ("chat", "mention") for item in call.params.get(key) or () if isinstance(item, str)]
+        if not ids:
+            raise ApiError(errors.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+        room = self._unread_room(call, me)
+        if room is not None:
+            wanted = set(ids)
+            room.unread[me.id] = [item for item in room.unread.get(me.id, ()) if item not in wanted]
+            room.unread_mentions[me.id] = [item for item in room.unread_mentions.get(me.id, ()) if item not in wanted]
+            for ident in wanted:
+                message = room.by_id.get(ident)
+                if message is not None and message.user_id != me.id:
+                    message.read_by.add(me.id)
+            room.last_access[me.id] = timestamp(self.store.clock)
+        return JsonReply(HTTPStatus.OK, {"success": True})
+
+    # streams -------------------------------------------------------------------------
+    @handles("gitter.stream.chatMessages")
+    async def stream_messages(self, call: Call) -> Reply:
+        return self._stream_reply(call, MESSAGES)
+
+    @handles("gitter.stream.events")
+    async def stream_events(self, call: Call) -> Reply:
+        return self._stream_reply(call, EVENTS)
+
+    def _stream_reply(self, call: Call, channel: str) -> StreamReply:
+        room = self._room(call)
+        response = call.endpoint.response(HTTPStatus.OK)
+        return StreamReply(self._stream(call, room, channel), content_type=response.content_type)
+
+    async def _stream(self, call: Call, room: Room, channel: str) -> AsyncIterator[bytes]:
+        """One ``json + delimiter`` chunk per new item, the keep-alive when quiet; ends when the
+        client goes away or the world is reset."""
+        spec = call.endpoint.response(HTTPStatus.OK).stream or {}
+        delimiter = str(spec.get("delimiter", "\r")).encode()
+        keep_alive = str(spec.get("keepAlive", "\n")).encode()
+        world, viewer = self.world, self._me(call).id
+        log: list[Any] = room.message_log if channel == MESSAGES else room.event_log
+        cursor = len(log)
+
+        def check() -> object | None:
+            if self.world is not world:
+                return _STOP
+            return log[cursor:] if len(log) > cursor else None
+
+        while True:
+            try:
+                found = await call.hold(self.hub.wait_for((topic(room.id, channel), RESET_TOPIC), check, self.settings.stream_keepalive))
+            except ClientGone:
+                return
+            if found is None:
+                yield keep_alive
+                continue
+            if found is _STOP or not isinstance(found, list):
+                return
+            for entry in found:
+                cursor += 1
+                item = self._stream_item(world, room, channel, entry, viewer)
+                if item is not None:
+                    yield orjson.dumps(item) + delimiter
+
+    @staticmethod
+    def _stream_item(world: World, room: Room, channel: str, entry: Any, viewer: str) -> dict[str, Any] | None:
+        if channel == MESSAGES:
+            message = room.by_id.get(entry)
+            return None if message is None else render.message(world, room, message, viewer)
+        return render.event(world, room, entry, viewer)

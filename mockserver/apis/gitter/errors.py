@@ -1,0 +1,57 @@
+"""Gitter's error shape: the HTTP status plus ``{"error": "<message>"}`` (api-error-handler.js),
+or ``{"error": true, "loginRequired": true}`` on one 401 variant (auth-api.js)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from mockserver.core.call import ApiError, JsonReply, Problem
+from mockserver.core.registry import Endpoint, thaw
+
+PROBLEM_STATUS = {
+    Problem.NOT_FOUND: HTTPStatus.NOT_FOUND,
+    Problem.METHOD_NOT_ALLOWED: HTTPStatus.METHOD_NOT_ALLOWED,
+    Problem.BAD_REQUEST: HTTPStatus.BAD_REQUEST,
+    Problem.UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
+    Problem.TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    Problem.TOO_MANY_REQUESTS: HTTPStatus.TOO_MANY_REQUESTS,
+    Problem.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
+}
+UNKNOWN_ERROR = "An unknown error occurred"  # api-error-handler.js default message
+LOGIN_REQUIRED = "loginRequired"
+NO_BODY = "No body"  # unread-items.js, POST without a body
+NO_ITEMS = "No chat or mention items"  # unread-items.js, no ids to mark
+
+
+def body_for(status: int, code: str | int | None = None) -> dict[str, Any]:
+    if code == LOGIN_REQUIRED:
+        return {"error": True, "loginRequired": True}
+    if isinstance(code, str) and code:
+        return {"error": code}
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return {"error": UNKNOWN_ERROR}
+    try:
+        return {"error": HTTPStatus(status).phrase}
+    except ValueError:
+        return {"error": f"Error {status}"}
+
+
+def for_problem(problem: Problem) -> JsonReply:
+    status = int(PROBLEM_STATUS[problem])
+    return JsonReply(status, body_for(status))
+
+
+def documented(endpoint: Endpoint, status: int, code: str | int | None = None) -> JsonReply:
+    """The documented body of ``endpoint``'s error case (first of that status when ``code`` is None)."""
+    for case in endpoint.errors:
+        if case.status == status and (code is None or case.code == code) and case.body is not None:
+            return JsonReply(status, thaw(case.body))
+    return JsonReply(status, body_for(status, code))
+
+
+def refuse(endpoint: Endpoint, *preferred: int) -> ApiError:
+    """The first documented status of ``preferred`` (as an :class:`ApiError` to raise)."""
+    documented_statuses = {case.status for case in endpoint.errors}
+    status = next((wanted for wanted in preferred if wanted in documented_statuses), preferred[-1])
+    return ApiError(documented(endpoint, status))

@@ -1,0 +1,60 @@
+"""Message text -> Gitter's derived fields: html, urls, mentions, issues.
+
+Mentions (``@username`` of a known user), links (``http(s)://...``) and issues (``#11``)
+are marked up the way the documented examples show (gitterHQ/docs 05); everything else is
+HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.apis.gitter.world import World
+
+_TOKENS = re.compile(r"(?P<url>https?://[^\s<>\"]+)|(?<![\w@])@(?P<mention>[A-Za-z0-9_-]+)|(?<![\w&#])#(?P<issue>[0-9]+)\b")
+
+
+@dataclass
+class Markup:
+    html: str
+    urls: list[dict[str, Any]] = field(default_factory=list)
+    mentions: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def mentioned_ids(self) -> set[str]:
+        return {str(item["userId"]) for item in self.mentions}
+
+
+def markup(text: str, world: World) -> Markup:
+    out: list[str] = []
+    result = Markup(html="")
+    position = 0
+    for match in _TOKENS.finditer(text):
+        out.append(html.escape(text[position : match.start()], quote=False))
+        position = match.end()
+        if match.group("url"):
+            url = match.group("url")
+            result.urls.append({"url": url})
+            link = html.escape(url, quote=False)
+            out.append(f'<a href="{html.escape(url)}" rel="nofollow noopener noreferrer" target="_blank" class="link">{link}</a>')
+        elif match.group("mention"):
+            name = match.group("mention")
+            user = world.user_named(name)
+            if user is None:
+                out.append(html.escape(match.group(0), quote=False))
+                continue
+            if all(item["userId"] != user.id for item in result.mentions):
+                result.mentions.append({"screenName": user.username, "userId": user.id})
+            screen = html.escape(user.username)
+            out.append(f'<span data-link-type="mention" data-screen-name="{screen}" class="mention">@{html.escape(name)}</span>')
+        else:
+            number = match.group("issue")
+            result.issues.append({"number": number})
+            out.append(f'<span data-link-type="issue" data-issue="{number}" class="issue">#{number}</span>')
+    out.append(html.escape(text[position:], quote=False))
+    result.html = "".join(out)
+    return result

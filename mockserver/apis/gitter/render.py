@@ -1,0 +1,112 @@
+"""State -> the JSON shapes of Gitter (User, Room, Message, unread items), per viewer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.apis.gitter.markup import markup
+from mockserver.apis.gitter.world import Message, Room, User, World
+
+
+def user(person: User, *, role: str | None = None) -> dict[str, Any]:
+    """A User as embedded in rooms and messages and listed by /v1/user and room users."""
+    body: dict[str, Any] = {
+        "id": person.id,
+        "username": person.username,
+        "displayName": person.display_name,
+        "url": f"/{person.username}",
+        "avatarUrlSmall": f"{person.avatar_url}?s=60",
+        "avatarUrlMedium": f"{person.avatar_url}?s=128",
+        "v": person.v,
+    }
+    if role is not None:
+        body["role"] = role
+    return body
+
+
+def me(person: User) -> dict[str, Any]:
+    """/v1/user/me: one object with avatarUrl, staff, providers, v and gv (gitterHQ/docs 02)."""
+    return {
+        "id": person.id,
+        "username": person.username,
+        "displayName": person.display_name,
+        "url": f"/{person.username}",
+        "avatarUrl": person.avatar_url,
+        "staff": person.staff,
+        "providers": list(person.providers),
+        "v": person.v,
+        "gv": "3",
+    }
+
+
+def other_party(world: World, room: Room, viewer: str) -> User:
+    other = next((member for member in room.members if member != viewer), viewer)
+    return world.users[other]
+
+
+def room(world: World, place: Room, viewer: str, *, full: bool = False) -> dict[str, Any]:
+    """A Room as ``viewer`` sees it; ``full`` adds userCount/lastAccessTime on ONETOONE rooms
+    (as /v1/user/:userId/rooms shows them, gitterHQ/docs 06)."""
+    body: dict[str, Any] = {"id": place.id}
+    if place.one_to_one:
+        other = other_party(world, place, viewer)
+        body.update(name=other.display_name, topic=place.topic, oneToOne=True, user=user(other))
+        url = f"/{other.username}"
+    else:
+        assert place.uri is not None
+        body.update(name=place.name, topic=place.topic, uri=place.uri, oneToOne=False, userCount=len(place.members))
+        url = f"/{place.uri}"
+    if full and place.one_to_one:
+        body["userCount"] = len(place.members)
+    body.update(
+        unreadItems=len(place.unread.get(viewer, ())),
+        mentions=len(place.unread_mentions.get(viewer, ())),
+        lurk=False,
+        url=url,
+        githubType=place.github_type,
+    )
+    last = place.last_access.get(viewer)
+    if last is not None and (full or not place.one_to_one):
+        body["lastAccessTime"] = last
+    if not place.one_to_one:
+        body.update(security=place.security, tags=list(place.tags), v=place.v)
+    return body
+
+
+def message(world: World, place: Room, item: Message, viewer: str) -> dict[str, Any]:
+    marked = markup(item.text, world)
+    body: dict[str, Any] = {
+        "id": item.id,
+        "text": item.text,
+        "html": marked.html,
+        "sent": item.sent,
+        "editedAt": item.edited_at,
+        "fromUser": user(world.users[item.user_id]),
+        "unread": item.id in place.unread.get(viewer, ()),
+        "readBy": len(item.read_by),
+        "urls": marked.urls,
+        "mentions": marked.mentions,
+        "issues": marked.issues,
+        "meta": {},
+        "v": item.v,
+    }
+    if item.status:
+        body["status"] = True
+    return body
+
+
+def unread_items(place: Room | None, viewer: str) -> dict[str, Any]:
+    if place is None:
+        return {"chat": [], "mention": []}
+    return {"chat": list(place.unread.get(viewer, ())), "mention": list(place.unread_mentions.get(viewer, ()))}
+
+
+def event(world: World, place: Room, entry: tuple[str, str, str], viewer: str) -> dict[str, Any] | None:
+    """One item of the events stream: {"operation", "resource", "model"} [inferred: the shape is
+    not documented; Faye's {operation, model} envelope is reused]."""
+    operation, resource, ident = entry
+    if resource == "chatMessages":
+        found = place.by_id.get(ident)
+        return None if found is None else {"operation": operation, "resource": resource, "model": message(world, place, found, viewer)}
+    person = world.users.get(ident)
+    return None if person is None else {"operation": operation, "resource": resource, "model": user(person)}

@@ -1,0 +1,285 @@
+"""The Lingr mock: one handler per endpoint of ``schemas/lingr/`` over one shared :class:`World`.
+
+Every answer carries the one HTTP status the schemas document (200) and the API's content
+type; failures are ``{"status":"error","code","detail"}`` (see :mod:`errors`). A ``callback``
+parameter wraps the body JSONP-style. Behaviour: shared/api/lingr.md.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from mockserver.apis.lingr import auth, events, render
+from mockserver.apis.lingr.errors import INVALID_SESSION, NOT_FOUND, PROBLEM_CODES, LingrError, body, jsonp
+from mockserver.apis.lingr.world import OFFSET_FORMAT, Z_FORMAT, Event, Message, Room, Session, User, World, default_world, load
+from mockserver.core.apibase import BaseApi, handles
+from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply
+from mockserver.core.dispatch import Settings
+from mockserver.core.hub import Hub
+from mockserver.core.registry import Registry
+from mockserver.core.store import Store
+
+log = logging.getLogger("chatmock.lingr")
+ARCHIVE_LIMIT = 100  # inferred: get_archives' server default is unknown; clients send 100
+TRUE_VALUES = frozenset({"true", "1"})  # subscribe's `reset`: lingr-vim sends "true", AnyEvent-Lingr 1
+Body = dict[str, Any]
+Method = Callable[["LingrApi", Call], Awaitable[Body]]
+
+
+def lingr(method: Method) -> Callable[[LingrApi, Call], Awaitable[Reply]]:
+    """Run a handler returning a body; turn :class:`LingrError` into the error body; wrap JSONP."""
+
+    @functools.wraps(method)
+    async def run(self: LingrApi, call: Call) -> Reply:
+        try:
+            value = await method(self, call)
+        except LingrError as error:
+            value = error.body()
+        except (ClientGone, ApiError):
+            raise
+        except Exception:  # never a stack trace, never a 5xx
+            log.exception("lingr handler %s failed", call.endpoint.id)
+            value = body(PROBLEM_CODES[Problem.INTERNAL], "chatmock failed to handle this request")
+        return self.finish(call, value)
+
+    return run
+
+
+class LingrApi(BaseApi):
+    name = "lingr"
+
+    def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
+        super().__init__(registry, store, hub, settings)
+        statuses = {status for endpoint in registry.endpoints_of(self.name) for status in endpoint.responses}
+        if len(statuses) != 1:
+            raise RuntimeError(f"the lingr schemas document statuses {sorted(statuses)}; the mock expects exactly one")
+        self.status = statuses.pop()  # every Lingr answer, errors included, has this status (200)
+        messages = registry.model(f"{self.name}.Room").schema["properties"]["messages"]
+        self.latest = int(messages["maxItems"])  # room/show's "latest 30 messages"
+        self._loaded: World | None = None  # the world last loaded (the store may have been emptied since)
+
+    @property
+    def world(self) -> World:
+        world: World = self.state.table("world", World)
+        return world
+
+    # ApiModule hooks -------------------------------------------------------------
+    def error(self, problem: Problem, message: str) -> JsonReply:
+        return JsonReply(self.status, body(PROBLEM_CODES[problem], message))
+
+    def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
+        return JsonReply(self.status, body(str(code) if code is not None else PROBLEM_CODES[Problem.BAD_REQUEST]))
+
+    async def authenticate(self, call: Call) -> None:
+        if call.endpoint.auth is None:
+            return
+        session = auth.session_of(self.world, call)
+        if session is None:
+            if auth.wants_jsonp(call):
+                return  # the handler answers invalid_session, wrapped in the callback
+            raise ApiError(self.documented_error(call.endpoint, self.status, INVALID_SESSION))
+        call.principal = session.id
+        call.credential = session.id
+
+    def reset(self, world: Mapping[str, Any] | None) -> None:
+        old = list(self._loaded.sessions) if self._loaded is not None else []
+        loaded = load(default_world() if world is None else world, self.store.clock.now())
+        for message in loaded.messages.values():
+            problems = self.registry.model_errors(f"{self.name}.Message", render.message(message))
+            if problems:
+                raise ValueError(f"lingr world: message {message.id}: {problems[0]}")
+        self.state.clear()
+        self.state.tables["world"] = self._loaded = loaded
+        for session_id in old:  # held observers of the old world answer at once
+            self.hub.publish(events.topic(session_id))
+
+    def secrets(self) -> list[str]:
+        return self.world.secrets()
+
+    # helpers ---------------------------------------------------------------------
+    def finish(self, call: Call, value: Body) -> Reply:
+        callback = call.params.get(auth.CALLBACK)
+        if not isinstance(callback, str) or not callback:
+            return JsonReply(self.status, value)
+        response = call.endpoint.responses.get(self.status)
+        if self.settings.strict and response is not None and response.checker is not None and response.checker.errors(value):
+            return JsonReply(self.status, value)  # strict mode reports the violation
+        return jsonp(callback, value, self.status, response.content_type if response is not None else self.api.content_type)
+
+    def now(self, fmt: str = Z_FORMAT) -> str:
+        return self.store.clock.now().strftime(fmt)
+
+    def room_of(self, user: User, room_id: str) -> Room:
+        """A room the user belongs to; any other (or unknown) room is ``not_found``."""
+        room = self.world.rooms.get(room_id)
+        if room is None or user.username not in room.members:
+            raise LingrError(NOT_FOUND, f"room not found: {room_id}")
+        return room
+
+    def rooms_of(self, call: Call, user: User) -> list[Room]:
+        """``room`` or ``rooms``: one id or several comma-separated (seed 002)."""
+        names: list[str] = []
+        for key in ("room", "rooms"):
+            value = call.params.get(key)
+            if isinstance(value, str):
+                names.extend(name for name in value.split(",") if name)
+        return [self.room_of(user, name) for name in dict.fromkeys(names)]
+
+    def message_of(self, user: User, call: Call) -> Message:
+        message = self.world.messages.get(int(call.params["message"]))
+        if message is None or user.username not in self.world.rooms[message.room].members:
+            raise LingrError(NOT_FOUND, f"message not found: {call.params['message']}")
+        return message
+
+    def presence(self, session: Session, user: User, status: str) -> None:
+        at = self.now(OFFSET_FORMAT)
+        for room_id in self.world.rooms_of(user.username):
+            events.emit(self.world, self.hub, room_id, "presence", render.presence(session, user, room_id, status, at))
+
+    # session -----------------------------------------------------------------------
+    @handles("lingr.session.create")
+    @lingr
+    async def session_create(self, call: Call) -> Body:
+        world = self.world
+        user = auth.login(world, str(call.params["user"]), str(call.params["password"]))
+        session_id = world.new_public_id()
+        session = Session(session_id, world.new_public_id(), user.username)
+        world.sessions[session_id] = session
+        self.presence(session, user, "online")
+        return render.session(session, user)
+
+    @handles("lingr.session.verify")
+    @lingr
+    async def session_verify(self, call: Call) -> Body:
+        session, user = auth.require(self.world, call)
+        return render.session(session, user)
+
+    @handles("lingr.session.destroy")
+    @lingr
+    async def session_destroy(self, call: Call) -> Body:
+        world = self.world
+        session, user = auth.require(world, call)
+        self.presence(session, user, "offline")
+        del world.sessions[session.id]
+        self.hub.publish(events.topic(session.id))  # its held observers answer invalid_session
+        return {"status": "ok"}
+
+    # user / room -------------------------------------------------------------------
+    @handles("lingr.user.get_rooms")
+    @lingr
+    async def user_get_rooms(self, call: Call) -> Body:
+        _, user = auth.require(self.world, call)
+        return {"status": "ok", "rooms": self.world.rooms_of(user.username)}
+
+    @handles("lingr.room.show")
+    @lingr
+    async def room_show(self, call: Call) -> Body:
+        _, user = auth.require(self.world, call)
+        rooms = self.rooms_of(call, user)
+        return {"status": "ok", "rooms": [render.room(self.world, room, user.username, self.latest) for room in rooms]}
+
+    @handles("lingr.room.get_archives")
+    @lingr
+    async def room_get_archives(self, call: Call) -> Body:
+        _, user = auth.require(self.world, call)
+        room = self.room_of(user, str(call.params["room"]))
+        before = int(call.params["before"])
+        limit = int(call.params.get("limit", ARCHIVE_LIMIT))
+        end = bisect.bisect_left(room.message_ids, before)  # strictly older than `before`
+        chosen = room.message_ids[max(0, end - limit) : end] if limit > 0 else []
+        return {"status": "ok", "messages": [render.message(self.world.messages[message_id]) for message_id in chosen]}
+
+    @handles("lingr.room.subscribe")
+    @lingr
+    async def room_subscribe(self, call: Call) -> Body:
+        session, user = auth.require(self.world, call)
+        rooms = {room.id for room in self.rooms_of(call, user)}
+        if str(call.params.get("reset", "")).lower() in TRUE_VALUES:
+            session.subscriptions = rooms
+        else:
+            session.subscriptions |= rooms
+        self.hub.publish(events.topic(session.id))  # a held observe re-checks with the new rooms
+        return {"status": "ok", "counter": self.world.counter}
+
+    @handles("lingr.room.unsubscribe")
+    @lingr
+    async def room_unsubscribe(self, call: Call) -> Body:
+        session, user = auth.require(self.world, call)
+        session.subscriptions -= {room.id for room in self.rooms_of(call, user)}
+        return {"status": "ok", "counter": 0}
+
+    @handles("lingr.room.say")
+    @lingr
+    async def room_say(self, call: Call) -> Body:
+        world = self.world
+        session, user = auth.require(world, call)
+        room = self.room_of(user, str(call.params["room"]))
+        nickname = call.params.get("nickname")
+        local_id = call.params.get("local_id")
+        message = Message(
+            id=world.next_message_id(),
+            room=room.id,
+            speaker_id=user.username,
+            nickname=nickname if isinstance(nickname, str) and nickname else user.nickname,
+            public_session_id=session.public_id,
+            icon_url=user.icon_url,
+            text=str(call.params["text"]),
+            timestamp=self.now(),
+            type="user",
+            local_id=local_id if isinstance(local_id, str) and local_id else None,
+        )
+        world.messages[message.id] = message
+        room.message_ids.append(message.id)
+        rendered = render.message(message)
+        events.emit(world, self.hub, room.id, "message", rendered)
+        return {"status": "ok", "message": rendered}
+
+    # favorites ---------------------------------------------------------------------
+    @handles("lingr.favorite.add")
+    @lingr
+    async def favorite_add(self, call: Call) -> Body:
+        _, user = auth.require(self.world, call)
+        message = self.message_of(user, call)
+        favorites = self.world.favorites.setdefault(user.username, set())
+        if message.id in favorites:
+            raise LingrError("already_favorited", f"message {message.id} is already a favorite")
+        favorites.add(message.id)
+        return {"status": "ok", "message": render.message(message)}
+
+    @handles("lingr.favorite.remove")
+    @lingr
+    async def favorite_remove(self, call: Call) -> Body:
+        _, user = auth.require(self.world, call)
+        message = self.message_of(user, call)
+        favorites = self.world.favorites.setdefault(user.username, set())
+        if message.id not in favorites:
+            raise LingrError("not_favorited", f"message {message.id} is not a favorite")
+        favorites.discard(message.id)
+        return {"status": "ok", "message": render.message(message)}
+
+    # observe -----------------------------------------------------------------------
+    @handles("lingr.event.observe")
+    @lingr
+    async def event_observe(self, call: Call) -> Body:
+        session, _ = auth.require(self.world, call)
+        session_id = session.id
+        counter = int(call.params["counter"])
+
+        def check() -> list[Event] | str | None:
+            live = self.world.sessions.get(session_id)
+            if live is None:
+                return INVALID_SESSION  # destroyed (or the world was reset) while held
+            return events.after(self.world, live, counter) or None
+
+        outcome: list[Event] | str | None = await call.hold(
+            self.hub.wait_for([events.topic(session_id)], check, self.settings.longpoll_timeout)
+        )
+        if outcome is None:  # timeout: no events key, the counter unchanged (inferred, shared/api/lingr.md)
+            return {"status": "ok", "counter": counter}
+        if isinstance(outcome, str):
+            raise LingrError(outcome)
+        return {"status": "ok", "counter": outcome[-1].event_id, "events": [render.event(event) for event in outcome]}

@@ -1,0 +1,420 @@
+"""The Rocket.Chat REST v1 handlers: one method per endpoint of ``schemas/rocketchat/``.
+
+Behaviour follows shared/api/rocketchat.md; what it does not say is marked [inferred].
+Every post publishes ``rocketchat.room.<rid>`` on the hub (no Rocket.Chat endpoint waits on
+it today; realtime is out of scope for this API).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mockserver.apis.rocketchat import render
+from mockserver.apis.rocketchat.auth import authenticate, principal
+from mockserver.apis.rocketchat.errors import PROBLEM_HEADER, VALIDATION_TYPE, Errors, failure
+from mockserver.apis.rocketchat.world import Room, Stored, User, World, default_world, dm_id, iso, new_id, parse_iso
+from mockserver.core.apibase import BaseApi, handles
+from mockserver.core.call import ApiError, Call, JsonReply, Problem, Reply
+from mockserver.core.dispatch import Settings
+from mockserver.core.hub import Hub
+from mockserver.core.registry import Registry
+from mockserver.core.store import Store
+
+LOGIN = "rocketchat.login"
+MESSAGE_MODEL = "rocketchat.Message"
+# fields of a sent message object the server sets itself, whatever the client says [inferred]
+SERVER_FIELDS = ("u", "ts", "_updatedAt", "editedAt", "editedBy", "tcount", "tlm", "replies", "_hidden")
+
+
+def topic(room_id: str) -> str:
+    return f"rocketchat.room.{room_id}"
+
+
+def _truthy(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+class RocketChatApi(BaseApi):
+    name = "rocketchat"
+
+    def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
+        super().__init__(registry, store, hub, settings)
+        self.world = World(self.state, store)
+        self.errors = Errors(registry, self.name, LOGIN)
+        self._refiners: dict[str, Callable[[Call, JsonReply], JsonReply | None]] = {
+            LOGIN: self._refine_login,
+            "rocketchat.chat.sendMessage": self._refine_send,
+            "rocketchat.chat.postMessage": self._refine_post,
+            "rocketchat.channels.history": self._refine_room_param,
+            "rocketchat.channels.messages": self._refine_room_param,
+            "rocketchat.chat.update": self._refine_update,
+        }
+
+    # ApiModule hooks ---------------------------------------------------------------
+    def error(self, problem: Problem, message: str) -> JsonReply:
+        return self.errors.problem(problem, message)
+
+    def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
+        return self.errors.for_status(status, code)
+
+    async def authenticate(self, call: Call) -> None:
+        authenticate(self.world, self.errors, call)
+
+    def decorate(self, call: Call | None, reply: JsonReply) -> None:
+        """Drop the internal problem marker; a core-detected bad request becomes the endpoint's
+        documented error when one describes it (e.g. a missing roomId)."""
+        problem = reply.headers.pop(PROBLEM_HEADER, None)
+        if call is None or problem != Problem.BAD_REQUEST.value:
+            return
+        refine = self._refiners.get(call.endpoint.id)
+        refined = refine(call, reply) if refine is not None else None
+        if refined is not None:
+            reply.status, reply.body = refined.status, refined.body
+
+    def reset(self, world: Mapping[str, Any] | None) -> None:
+        self.state.clear()
+        self.world.load(default_world() if world is None else world)
+
+    def secrets(self) -> list[str]:
+        passwords = [user.password for user in self.world.users.values() if user.password]
+        return passwords + list(self.world.tokens)
+
+    # refinements of core bad requests ------------------------------------------------
+    def _refine_login(self, call: Call, reply: JsonReply) -> JsonReply:
+        """Rocket.Chat answers every failed login with 401 {status: error, error, message}
+        (its login route catches the Meteor error) [inferred: shared/api/rocketchat.md 3.1]."""
+        text = str(reply.body.get("error", "")).removesuffix(f" [{VALIDATION_TYPE}]")
+        return JsonReply(401, {"status": "error", "error": VALIDATION_TYPE, "message": text})
+
+    def _refine_send(self, call: Call, reply: JsonReply) -> JsonReply | None:
+        message = call.params.get("message")
+        if not isinstance(message, dict):
+            return self.errors.case(call.endpoint, 400, "error-invalid-params")
+        if not _truthy(message.get("rid")):
+            return self.errors.case(call.endpoint, 400, None)
+        return None
+
+    def _refine_post(self, call: Call, reply: JsonReply) -> JsonReply | None:
+        if not call.params.get("roomId") and not call.params.get("channel"):
+            return self.errors.case(call.endpoint, 400, "invalid-channel")
+        return None
+
+    def _refine_room_param(self, call: Call, reply: JsonReply) -> JsonReply | None:
+        if not _truthy(call.params.get("roomId")) and not _truthy(call.params.get("roomName")):
+            return self.errors.case(call.endpoint, 400, "error-roomid-param-not-provided")
+        return None
+
+    def _refine_update(self, call: Call, reply: JsonReply) -> JsonReply | None:
+        if not _truthy(call.params.get("msgId")):
+            return self.errors.case(call.endpoint, 400, "error-messageid-param-not-provided")
+        return None
+
+    # helpers -------------------------------------------------------------------------
+    def _page(self, params: Mapping[str, Any], default: int) -> tuple[int, int]:
+        """offset and count as Rocket.Chat's getPaginationItems: count 0 means the default
+        ("Allow Getting Everything" off), capped by "Max Record Amount"."""
+        offset = int(params.get("offset") or 0)
+        count = int(params["count"]) if params.get("count") not in (None, "") else default
+        if count == 0:
+            count = default
+        return offset, min(count, self.world.settings["maxCount"])
+
+    @staticmethod
+    def _sort(params: Mapping[str, Any]) -> dict[str, Any] | None:
+        raw = params.get("sort")
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise ApiError(failure(f'Invalid sort parameter provided: "{raw}"', "error-invalid-sort")) from None
+        if not isinstance(value, dict) or not all(direction in (1, -1) for direction in value.values()):
+            raise ApiError(failure(f'Invalid sort parameter provided: "{raw}"', "error-invalid-sort"))
+        return value
+
+    @staticmethod
+    def _sorted(items: list[dict[str, Any]], sort: Mapping[str, int]) -> list[dict[str, Any]]:
+        ordered = list(items)
+        for key, direction in reversed(list(sort.items())):
+            ordered.sort(key=lambda item: (item.get(key) is None, str(item.get(key, ""))), reverse=direction == -1)
+        return ordered
+
+    def _channel(self, call: Call, user: User) -> Room:
+        """The public channel named by roomId/roomName that the user belongs to, or error-room-not-found."""
+        room_id, room_name = call.params.get("roomId"), call.params.get("roomName")
+        room = self.world.rooms.get(str(room_id)) if _truthy(room_id) else self.world.room_by_name(str(room_name))
+        if room is None or room.t != "c" or user.id not in room.members:
+            raise ApiError(self.errors.case(call.endpoint, 400, "error-room-not-found"))
+        return room
+
+    def _date(self, params: Mapping[str, Any], name: str) -> int | None:
+        raw = params.get(name)
+        if raw is None:
+            return None
+        try:
+            return parse_iso(str(raw))
+        except ValueError:
+            raise ApiError(failure(f'The "{name}" query parameter must be a valid date.', "error-invalid-date")) from None
+
+    def _check_message(self, doc: dict[str, Any]) -> None:
+        problems = self.registry.model_errors(MESSAGE_MODEL, doc)
+        if problems:
+            raise ApiError(failure(f"Invalid message: {problems[0]}", "error-invalid-params"))
+
+    def _store(self, room: Room, doc: dict[str, Any]) -> Stored:
+        stored = self.world.add_message(doc)
+        parent = self.world.messages.get(str(doc.get("tmid", "")))
+        if parent is not None and parent.doc.get("rid") == room.id and parent is not stored:
+            parent.doc["tcount"] = int(parent.doc.get("tcount", 0)) + 1
+            parent.doc["tlm"] = doc["ts"]
+            replies = parent.doc.setdefault("replies", [])
+            if doc["u"]["_id"] not in replies:
+                replies.append(doc["u"]["_id"])
+        self.hub.publish(topic(room.id))
+        return stored
+
+    def _new_message(self, room: Room, user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
+        now = iso(self.world.now_ms())
+        doc = {key: value for key, value in fields.items() if key not in SERVER_FIELDS}
+        text = str(doc.get("msg", ""))
+        doc.update(
+            {
+                "_id": str(doc.get("_id") or new_id()),
+                "rid": room.id,
+                "msg": text,
+                "ts": now,
+                "u": render.user_ref(user),
+                "_updatedAt": now,
+            }
+        )
+        doc.setdefault("mentions", render.mentions(self.world, text))
+        doc.setdefault("channels", render.channels(self.world, text))
+        return doc
+
+    def _direct_room(self, user: User, other: User) -> Room:
+        room_id = dm_id((user.id, other.id))
+        room = self.world.rooms.get(room_id)
+        if room is None:
+            now = self.world.now_ms()
+            room = Room(id=room_id, t="d", name=None, members=list(dict.fromkeys((user.id, other.id))), creator=None,
+                        created_ms=now, updated_ms=now)  # fmt: skip
+            self.world.rooms[room_id] = room
+        return room
+
+    def _target(self, user: User, target: str) -> Room | None:
+        """processWebhookMessage's channel resolution: #name, @username, or a room id/name,
+        else a user id (direct message). Only rooms the user belongs to [brief: no auto-join]."""
+        kind, value = target[:1], target[1:]
+        room: Room | None
+        if kind == "#":
+            room = self.world.room_by_name(value) or self.world.rooms.get(value)
+        elif kind == "@":
+            other = self.world.user_by_name(value)
+            return self._direct_room(user, other) if other is not None else None
+        else:
+            room = self.world.rooms.get(target) or self.world.room_by_name(target)
+            if room is None and target in self.world.users:
+                return self._direct_room(user, self.world.users[target])
+        if room is None or user.id not in room.members:
+            return None
+        return room
+
+    # auth ----------------------------------------------------------------------------
+    @handles("rocketchat.login")
+    async def login(self, call: Call) -> Reply:
+        params = call.params
+        user: User | None = None
+        if "resume" in params and "user" not in params:
+            token = str(params["resume"])
+            owner = self.world.tokens.get(token)
+            user = self.world.users.get(owner[0]) if owner is not None else None
+        else:
+            token = ""
+            candidate = self.world.user_by_login(str(params.get("user", "")))
+            given = str(params.get("password", ""))
+            if (
+                candidate is not None
+                and candidate.password is not None
+                and secrets.compare_digest(candidate.password.encode(), given.encode())
+            ):
+                user = candidate
+        if user is None or not user.active:
+            return self.errors.login_failed()
+        if not token:
+            token = self.world.issue_token(user.id)  # earlier tokens stay valid [inferred: seed 004 unsure]
+        user.last_login_ms = self.world.now_ms()
+        return JsonReply(200, {"status": "success", "data": {"authToken": token, "userId": user.id, "me": render.me(user, call.base_url)}})
+
+    @handles("rocketchat.logout")
+    async def logout(self, call: Call) -> Reply:
+        self.world.tokens.pop(call.credential, None)  # this token only; a PAT used here ends too [inferred]
+        return JsonReply(200, {"status": "success", "data": {"message": "You've been logged out!"}})
+
+    @handles("rocketchat.me")
+    async def me(self, call: Call) -> Reply:
+        return JsonReply(200, {**render.me(principal(call), call.base_url), "success": True})
+
+    # users and rooms -----------------------------------------------------------------
+    @handles("rocketchat.users.list")
+    async def users_list(self, call: Call) -> Reply:
+        offset, count = self._page(call.params, self.world.settings["defaultCount"])
+        users = [render.list_user(user) for user in self.world.users.values()]
+        email = call.params.get("email")
+        if email:
+            users = [item for item in users if any(mail["address"].lower() == str(email).lower() for mail in item.get("emails", ()))]
+        try:
+            sort = self._sort(call.params) or {"username": 1}
+        except ApiError:  # users.list documents no 400: an unreadable sort is ignored [inferred]
+            sort = {"username": 1}
+        users = self._sorted(users, sort)
+        page = users[offset : offset + count]
+        return JsonReply(200, {"users": page, "count": len(page), "offset": offset, "total": len(users), "success": True})
+
+    @handles("rocketchat.rooms.get")
+    async def rooms_get(self, call: Call) -> Reply:
+        user = principal(call)
+        since = self._date(call.params, "updatedSince")
+        rooms = self.world.rooms_of(user.id)
+        removed: list[dict[str, Any]] = []
+        if since is not None:
+            rooms = [room for room in rooms if room.updated_ms > since]
+            removed = [{"_id": item["_id"]} for item in self.world.removed if user.id in item["members"] and item["ms"] > since]
+        return JsonReply(200, {"update": [render.room(self.world, room) for room in rooms], "remove": removed, "success": True})
+
+    # messages ------------------------------------------------------------------------
+    @handles("rocketchat.chat.sendMessage")
+    async def send_message(self, call: Call) -> Reply:
+        user = principal(call)
+        fields = dict(call.params["message"])
+        room = self.world.rooms.get(str(fields["rid"]))
+        if room is None or user.id not in room.members:
+            return self.errors.case(call.endpoint, 400, "error-invalid-room")
+        wanted = fields.get("_id")
+        if wanted is not None and str(wanted) in self.world.messages:
+            return failure(f'A message with the id "{wanted}" already exists', "error-invalid-params")  # [inferred]
+        doc = self._new_message(room, user, fields)
+        self._check_message(doc)
+        self._store(room, doc)
+        return JsonReply(200, {"message": render.message(self.world.messages[doc["_id"]]), "success": True})
+
+    @handles("rocketchat.chat.postMessage")
+    async def post_message(self, call: Call) -> Reply:
+        user = principal(call)
+        params = call.params
+        raw = params.get("channel") or params.get("roomId")
+        targets = [str(item) for item in (raw if isinstance(raw, list) else [raw])]
+        rooms: list[Room] = []
+        for target in targets:
+            room = self._target(user, target)
+            if room is None:
+                return self.errors.case(call.endpoint, 400, "invalid-channel")
+            rooms.append(room)
+        attachments = params.get("attachments")
+        fields: dict[str, Any] = {
+            "alias": params.get("alias", ""),
+            "msg": str(params.get("text", "")).strip(),
+            "parseUrls": params.get("parseUrls", not attachments),
+            "groupable": False,
+        }
+        for key in ("emoji", "avatar", "attachments", "tmid", "customFields"):
+            if key in params:
+                fields[key] = params[key]
+        docs = [self._new_message(room, user, fields) for room in rooms]
+        for doc in docs:
+            self._check_message(doc)
+        for room, doc in zip(rooms, docs, strict=True):
+            self._store(room, doc)
+        first = self.world.messages[docs[0]["_id"]]
+        return JsonReply(200, {"ts": first.ms, "channel": targets[0], "message": render.message(first), "success": True})
+
+    @handles("rocketchat.chat.update")
+    async def update(self, call: Call) -> Reply:
+        user = principal(call)
+        params = call.params
+        message_id = str(params["msgId"])
+        stored = self.world.messages.get(message_id)
+        room = self.world.rooms.get(str(stored.doc["rid"])) if stored is not None else None
+        if stored is None or room is None or user.id not in room.members:
+            return failure(f'No message found with the id of "{message_id}".')
+        if params["roomId"] != room.id:
+            return failure("The room id provided does not match where the message is from.")
+        if stored.doc.get("u", {}).get("_id") != user.id:
+            return failure("Message editing not allowed", "error-action-not-allowed")
+        now = iso(self.world.now_ms())
+        text = str(params["text"])
+        doc = dict(stored.doc)
+        doc.update(
+            {
+                "msg": text,
+                "editedAt": now,
+                "editedBy": render.editor(user),
+                "_updatedAt": now,
+                "mentions": render.mentions(self.world, text),
+                "channels": render.channels(self.world, text),
+            }
+        )
+        if "customFields" in params:
+            doc["customFields"] = params["customFields"]
+        self._check_message(doc)
+        stored.doc = doc
+        room.updated_ms = max(room.updated_ms, parse_iso(now))
+        self.hub.publish(topic(room.id))
+        return JsonReply(200, {"message": render.message(stored), "success": True})
+
+    @handles("rocketchat.channels.history")
+    async def channels_history(self, call: Call) -> Reply:
+        user = principal(call)
+        room = self._channel(call, user)
+        params = call.params
+        latest, oldest = self._date(params, "latest"), self._date(params, "oldest")
+        inclusive = params.get("inclusive") == "true"
+        hide_threads = params.get("showThreadMessages") == "false"
+        offset, count = self._page(params, self.world.settings["historyCount"])
+        found = []
+        for stored in reversed(self.world.timeline(room.id)):
+            if latest is not None and (stored.ms > latest or (stored.ms == latest and not inclusive)):
+                continue
+            if oldest is not None and (stored.ms < oldest or (stored.ms == oldest and not inclusive)):
+                continue
+            if hide_threads and stored.doc.get("tmid") and not stored.doc.get("tshow"):
+                continue
+            found.append(stored)
+        page = found[offset : offset + count]
+        return JsonReply(200, {"messages": [render.message(stored) for stored in page], "success": True})
+
+    @handles("rocketchat.channels.messages")
+    async def channels_messages(self, call: Call) -> Reply:
+        user = principal(call)
+        room = self._channel(call, user)
+        params = call.params
+        offset, count = self._page(params, self.world.settings["defaultCount"])
+        sort = self._sort(params)
+        messages = [render.message(stored) for stored in reversed(self.world.timeline(room.id))]  # newest first
+        mention_ids = self._id_list(params.get("mentionIds"))
+        if mention_ids is not None:
+            messages = [item for item in messages if any(m.get("_id") in mention_ids for m in item.get("mentions", ()))]
+        starred_ids = self._id_list(params.get("starredIds"))
+        if starred_ids is not None:
+            messages = [item for item in messages if any(s.get("_id") in starred_ids for s in item.get("starred", ()))]
+        if params.get("pinned") == "true":
+            messages = [item for item in messages if item.get("pinned")]
+        if sort is not None:
+            messages = self._sorted(messages, sort)
+        page = messages[offset : offset + count]
+        return JsonReply(200, {"messages": page, "count": len(page), "offset": offset, "total": len(messages), "success": True})
+
+    @staticmethod
+    def _id_list(raw: Any) -> set[str] | None:
+        """A user id, or a JSON array string of user ids."""
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {str(raw)}
+        if isinstance(value, list):
+            return {str(item) for item in value}
+        return {str(raw)}

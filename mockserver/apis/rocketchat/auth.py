@@ -1,0 +1,38 @@
+"""Rocket.Chat authentication: ``X-Auth-Token`` + ``X-User-Id`` of the same, active user.
+
+Login tokens and personal access tokens are interchangeable in ``X-Auth-Token`` (seed
+001_9b598478bf7b292c.txt). A missing header, an unknown or ended token, a user id that is
+not the token's owner, or a deactivated user: 401 "You must be logged in to do this.".
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from mockserver.apis.rocketchat.errors import Errors
+from mockserver.apis.rocketchat.world import User, World
+from mockserver.core.call import ApiError, Call
+
+
+def authenticate(world: World, errors: Errors, call: Call) -> None:
+    scheme = call.endpoint.auth
+    if scheme is None:
+        return
+    token_header, user_header = scheme.headers
+    token = call.headers.get(token_header, "")
+    user_id = call.headers.get(user_header, "")
+    owner = world.tokens.get(token) if token else None
+    if owner is None or not secrets.compare_digest(owner[0].encode(), user_id.encode()):
+        raise ApiError(errors.not_logged_in())
+    user = world.users.get(owner[0])
+    if user is None or not user.active:
+        raise ApiError(errors.not_logged_in())
+    call.principal = user
+    call.credential = token
+
+
+def principal(call: Call) -> User:
+    user = call.principal
+    if not isinstance(user, User):  # a handler of a protected endpoint always has one
+        raise TypeError("no authenticated Rocket.Chat user on this call")
+    return user
