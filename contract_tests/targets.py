@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 from starlette.testclient import TestClient
 
-from contract_tests.checks import Exchange, check_exchange, error_code
+from contract_tests.checks import Exchange, check_exchange, curl_line, error_code
 from contract_tests.config import SuiteConfig
 from contract_tests.ledger import Ledger
 from contract_tests.server import BackgroundServer
@@ -25,6 +25,14 @@ from mockserver.core.registry import AuthScheme, Endpoint, Registry, load_regist
 MOCK_ORIGIN = "http://127.0.0.1"
 LONGPOLL_TIMEOUT = 1.0
 STREAM_KEEPALIVE = 0.5
+
+
+class TransportFailure(AssertionError):
+    """The target did not answer (timeout, refused, broken connection)."""
+
+    def __init__(self, endpoint: Endpoint, request: httpx.Request, error: Exception, secrets: tuple[str, ...]) -> None:
+        self.endpoint_id = endpoint.id
+        super().__init__(f"{endpoint.id}: no answer: {type(error).__name__}: {error}\n  reproduce: {curl_line(request, secrets)}")
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,10 @@ class Target:
         apply_credential(endpoint.auth, credential, all_headers, all_params)
         request = self._build(endpoint, verb, all_params, path, all_headers, encoding, files, content)
         secrets = (*(credential.secrets() if credential else ()), *self.config.secrets(), *self.extra_secrets)
-        response = self._send(request, timeout)
+        try:
+            response = self._send(request, timeout)
+        except httpx.TransportError as error:
+            raise TransportFailure(endpoint, request, error, secrets) from None
         exchange = Exchange(endpoint, request, response, secrets)
         if check:
             body = check_exchange(exchange, expect_error=expect_error)

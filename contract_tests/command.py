@@ -1,0 +1,39 @@
+"""``chatmock test ...``: the contract suite from the command line (same options as pytest)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUITE_DIR = Path(__file__).resolve().parent
+
+
+def add_command(commands: Any) -> None:
+    parser = commands.add_parser("test", help="run the contract suite (pytest options pass through)")
+    parser.add_argument("--target", choices=("inprocess", "http", "live"), help="default: inprocess")
+    parser.add_argument("--api", action="append", help="only this API (repeatable)")
+    parser.add_argument("--base-url", action="append", help="api=URL (or CHATMOCK_<API>_URL)")
+    parser.add_argument("--allow-writes", action="store_true", help="live: also run tests that post (needs CHATMOCK_<API>_ROOM)")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments, after --")
+    parser.set_defaults(handler=run_tests)
+
+
+def pytest_arguments(args: argparse.Namespace) -> list[str]:
+    argv = [str(SUITE_DIR), "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR)]
+    if args.target:
+        argv += ["--target", args.target]
+    for api in args.api or ():
+        argv += ["--api", api]
+    for url in args.base_url or ():
+        argv += ["--base-url", url]
+    if args.allow_writes:
+        argv.append("--allow-writes")
+    extra = list(args.pytest_args or ())
+    return argv + (extra[1:] if extra[:1] == ["--"] else extra)
+
+
+def run_tests(args: argparse.Namespace) -> int:
+    return int(pytest.main(pytest_arguments(args)))
