@@ -135,11 +135,11 @@ def build_parser(extra: Sequence[Callable[[argparse._SubParsersAction], None]] =
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Commands whose modules import the server stack, loaded only when present."""
     found = []
-    for module_name in ("mockserver.serve", "contract_tests.command"):
+    for module_name in ("mockserver.serve", "contract_tests.command", "mockserver.proxy.command", "contract_tests.report"):
         try:
             module = __import__(module_name, fromlist=["add_command"])
         except ModuleNotFoundError as error:
-            if error.name != module_name:
+            if error.name is None or not module_name.startswith(error.name):
                 raise
             continue
         found.append(module.add_command)
