@@ -186,7 +186,7 @@ class Dispatcher:
         if endpoint.params_checker is not None:
             problem = endpoint.params_checker.best(call.params)
             if problem is not None:
-                message = f"invalid parameter {problem.instance_path.removeprefix('$.')}: {problem.message}"
+                message = f"invalid parameter {problem.without_value().removeprefix('$.')}"
                 refine = getattr(module, "params_error", None)
                 refined = refine(call, message) if refine is not None else None
                 return refined if refined is not None else module.error(Problem.BAD_REQUEST, message)
@@ -221,19 +221,19 @@ class Dispatcher:
     def _check(self, call: Call | None, module: ApiModule, reply: JsonReply) -> list[str]:
         if call is None:
             checker = self.registry.api(module.name).error_checker
-            return [f"core error reply: {error}" for error in checker.errors(reply.body)]
+            return [f"core error reply: {error}" for error in checker.safe_errors(reply.body)]
         response = call.endpoint.responses.get(reply.status)
         if response is None:
             return [f"{call.endpoint.id}: status {reply.status} is not documented"]
         if response.checker is None:
             return []
-        found = [f"{call.endpoint.id} {reply.status}: {error}" for error in response.checker.errors(reply.body)]
+        found = [f"{call.endpoint.id} {reply.status}: {error}" for error in response.checker.safe_errors(reply.body)]
         for name, checker in response.header_checkers.items():
             value = reply.headers.get(name)
             if value is None:
                 found.append(f"{call.endpoint.id} {reply.status}: header {name} missing")
             else:
-                found.extend(f"{call.endpoint.id} {reply.status}: header {name}: {error}" for error in checker.errors(value))
+                found.extend(f"{call.endpoint.id} {reply.status}: header {name}: {error}" for error in checker.safe_errors(value))
         if found:
             self.violations.append({"endpoint": call.endpoint.id, "status": reply.status, "violations": found})
             log.error("schema violation: %s", found[0])

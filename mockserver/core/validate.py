@@ -34,13 +34,28 @@ class Violation:
     message: str
     instance_path: str
     schema_path: str
+    keyword: str = ""
+    expected: str = ""
 
     def __str__(self) -> str:
         return f"{self.instance_path}: {self.message} (schema {self.schema_path})"
 
+    def without_value(self) -> str:
+        """The violation without the offending value (which may be a secret): safe to log."""
+        if self.keyword == "required":
+            return f"{self.instance_path}: {self.message} (schema {self.schema_path})"
+        return f"{self.instance_path}: fails {self.keyword} {self.expected} (schema {self.schema_path})"
+
 
 def _violation(error: ValidationError) -> Violation:
-    return Violation(error.message, instance_path(error.absolute_path), schema_path(error.absolute_schema_path))
+    expected = repr(error.validator_value)
+    return Violation(
+        error.message,
+        instance_path(error.absolute_path),
+        schema_path(error.absolute_schema_path),
+        str(error.validator),
+        expected if len(expected) <= 120 else expected[:117] + "...",
+    )
 
 
 class Checker:
@@ -72,6 +87,10 @@ class Checker:
 
     def errors(self, instance: Any) -> list[str]:
         return [str(violation) for violation in self.violations(instance)]
+
+    def safe_errors(self, instance: Any) -> list[str]:
+        """Like :meth:`errors` without the offending values: for logs, journals and replies."""
+        return [violation.without_value() for violation in self.violations(instance)]
 
     def best(self, instance: Any) -> Violation | None:
         found = self.violations(instance)
