@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from mockserver.core.call import ApiModule
 from mockserver.core.dispatch import Dispatcher, Settings
@@ -60,6 +61,20 @@ class ChatMock:
         return [secret for module in self.modules.values() for secret in module.secrets()]
 
 
+class ChatMockApp(Starlette):
+    """Starlette serving the admin API; every other HTTP request goes straight to the
+    dispatcher (no path regex in between, so any path, newlines included, gets the API's
+    own 404)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path != ADMIN_PREFIX and not path.startswith(ADMIN_PREFIX + "/"):
+            scope["app"] = self
+            await self.state.chatmock.dispatcher(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def load_world(seed: str | Path | Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     if seed is None or isinstance(seed, Mapping):
         return seed
@@ -96,7 +111,7 @@ def create_app(
     )
     mock = ChatMock(registry or load_registry(), selected, settings, at_root)
     mock.reset(load_world(seed))
-    app = Starlette(routes=[Mount(ADMIN_PREFIX, routes=_admin_routes(mock, admin_token)), Mount("/", app=mock.dispatcher)])
+    app = ChatMockApp(routes=[Mount(ADMIN_PREFIX, routes=_admin_routes(mock, admin_token))])
     app.state.chatmock = mock
     return app
 

@@ -16,12 +16,18 @@ SECRET_KEYS = re.compile(
 )
 
 
-def redact(value: Any) -> Any:
-    """A copy of a JSON value with every secret-named field's value replaced."""
+MAX_DEPTH = 32
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    """A copy of a JSON value with every secret-named field's value replaced; nesting deeper
+    than ``MAX_DEPTH`` is cut (hostile bodies must not break the journal)."""
+    if depth >= MAX_DEPTH and isinstance(value, Mapping | list | tuple):
+        return "[TRUNCATED]"
     if isinstance(value, Mapping):
-        return {key: REDACTED if SECRET_KEYS.match(str(key)) else redact(item) for key, item in value.items()}
+        return {key: REDACTED if SECRET_KEYS.match(str(key)) else redact(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [redact(item) for item in value]
+        return [redact(item, depth + 1) for item in value]
     return value
 
 
