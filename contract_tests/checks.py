@@ -147,6 +147,8 @@ def error_code(exchange: Exchange, body: Any) -> str | None:
     """The body's error code, for the ledger: Lingr ``code``, Rocket.Chat ``errorType``, BOCCO ``code``."""
     if not isinstance(body, dict) or not is_error_body(exchange, body):
         return None
+    if body.get("loginRequired") is True:  # Gitter's second 401 body
+        return "loginRequired"
     for key in ("errorType", "code", "error"):
         value = body.get(key)
         if isinstance(value, str | int) and not isinstance(value, bool):

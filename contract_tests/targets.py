@@ -83,7 +83,8 @@ class RateLimiter:
         if response.status_code != 429:
             return None
         value = response.headers.get("retry-after", "")
-        return min(float(value), 60.0) if value.replace(".", "", 1).isdigit() else 5.0
+        # without Retry-After (Gitter sends none), wait out a 60 s window over the retries
+        return min(float(value), 60.0) if value.replace(".", "", 1).isdigit() else 21.0
 
 
 @dataclass
@@ -224,7 +225,7 @@ def open_target(config: SuiteConfig, ledger: Ledger | None = None) -> Target:
             for server in servers:
                 own = config.environ.get(f"CHATMOCK_{api.upper()}_{server.name.upper()}_URL")
                 bases[(api, server.name)] = (own or (config.base_urls[api] if server is servers[0] else server.url)).rstrip("/")
-        rate = float(config.environ.get("CHATMOCK_RATE_LIMIT", "2"))
+        rate = float(config.environ.get("CHATMOCK_RATE_LIMIT", "1.5"))
         return Target(
             config, httpx.Client(timeout=30.0, follow_redirects=False), bases, registry, ledger, limiter=RateLimiter(per_second=rate)
         )

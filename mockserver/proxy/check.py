@@ -20,7 +20,6 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, relevance
 
-from contract_tests.checks import media_type
 from mockserver.core.registry import Endpoint, Response
 from mockserver.core.validate import Checker, instance_path, schema_path
 from mockserver.proxy.redact import Redactor, is_secret_field
@@ -217,3 +216,7 @@ def _json_type(value: Any) -> str:
 @cache
 def _reference(checker: Checker) -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(checker.schema)
+
+
+def media_type(value: str) -> str:
+    return value.split(";", maxsplit=1)[0].strip().lower()
