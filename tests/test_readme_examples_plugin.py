@@ -1,4 +1,4 @@
-"""The examples of docs/pytest-and-respx.md, run as tests; the last test keeps the page in step with them."""
+"""The pytest/respx examples of README.md, run as tests; the last test keeps the README in step with them."""
 
 import httpx
 import pytest
@@ -25,9 +25,9 @@ def test_the_page_shows_exactly_these_tests():
     from pathlib import Path
 
     here = Path(__file__)
-    page = (here.parent.parent / "docs" / "pytest-and-respx.md").read_text(encoding="utf-8")
+    page = (here.parent.parent / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)
     assert len(blocks) == 2
     source = here.read_text(encoding="utf-8")
     for block in blocks:
-        assert block.strip() in source, f"docs/pytest-and-respx.md shows code that is not in {here.name}:\n{block}"
+        assert block.strip() in source, f"README.md shows code that is not in {here.name}:\n{block}"
