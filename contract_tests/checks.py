@@ -8,6 +8,7 @@ placeholders (like Schemathesis' "reproduce with curl").
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ def curl_line(request: httpx.Request, secrets: Iterable[str] = ()) -> str:
     for name, value in request.headers.items():
         if name.lower() in ("host", "content-length", "accept-encoding", "connection", "user-agent", "accept"):
             continue
-        shown = PLACEHOLDER if SECRET_KEYS.match(name) or name.lower() == "authorization" else value
+        shown = PLACEHOLDER if SECRET_KEYS.match(name) or name.lower() == "authorization" else _scrub(value, secrets)
         parts += ["-H", f"{name}: {shown}"]
     body = request.content
     if body:
@@ -83,6 +84,18 @@ class ContractFailure(AssertionError):
         super().__init__("\n".join(lines))
 
 
+_JSONP = re.compile(rb"^\s*[A-Za-z_$][\w$.]*\((.*)\)\s*;?\s*$", re.DOTALL)
+
+
+def unwrap_jsonp(content: bytes, content_type: str) -> bytes:
+    """A JavaScript response wrapped JSONP-style (``fn({...})``, asked for with a callback) -> the JSON inside."""
+    if content_type in ("application/javascript", "text/javascript"):
+        found = _JSONP.match(content)
+        if found is not None:
+            return found.group(1)
+    return content
+
+
 def media_type(value: str) -> str:
     return value.split(";", maxsplit=1)[0].strip().lower()
 
@@ -111,7 +124,7 @@ def check_exchange(exchange: Exchange, *, expect_error: bool | None = None) -> A
     if documented.checker is None:
         return response.content
     try:
-        body = json.loads(response.content)
+        body = json.loads(unwrap_jsonp(response.content, got_type))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ContractFailure(exchange, f"body is not JSON: {error}") from None
     violation = documented.checker.best(body)

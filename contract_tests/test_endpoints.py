@@ -130,24 +130,25 @@ def test_unknown_id_rejected(target: Target, endpoint: Endpoint) -> None:
 
 
 def _strategy(endpoint: Endpoint, known: Known, spec: RequestSpec) -> st.SearchStrategy[dict[str, Any]]:
-    """Parameter sets valid against the schema; ids that must exist come from the target."""
+    """Parameter sets valid against the schema; ids that must exist come from the target
+    (a generated id is replaced by a known one), required values the endpoint needs to
+    succeed (a text, a unique id) may come from its valid request."""
     schema: dict[str, Any] = thaw(endpoint.params_schema) if endpoint.params_schema is not None else {"type": "object"}
     schema["additionalProperties"] = False  # unknown extras are tested elsewhere
-    properties: dict[str, Any] = schema.setdefault("properties", {})
-    overrides = {name: st.sampled_from(values) for name, values in known.items() if name in properties and values}
-    for name in overrides:
-        properties.pop(name)
-        if name in schema.get("required", ()):
-            schema["required"] = [item for item in schema["required"] if item != name]
-    required = set((endpoint.params_schema or {}).get("required", ()))
-    fixed = {name: st.just(value) for name, value in spec.params.items() if name in required and name not in overrides}
-    for name in fixed:
-        properties.pop(name, None)
-        if name in schema.get("required", ()):
-            schema["required"] = [item for item in schema["required"] if item != name]
-    base = from_schema(schema)
-    extra = st.fixed_dictionaries(fixed, optional=overrides)
-    return st.tuples(base, extra).map(lambda pair: {**pair[0], **pair[1]})
+    required = set(schema.get("required", ()))
+    chosen = st.fixed_dictionaries({name: st.sampled_from(values) for name, values in known.items() if values})
+    keep_spec = st.booleans()
+
+    def merge(generated: dict[str, Any], existing: dict[str, Any], use_spec: bool) -> dict[str, Any]:
+        params = dict(generated)
+        for name in params:
+            if name in existing:
+                params[name] = existing[name]
+            elif use_spec and name in required and name in spec.params:
+                params[name] = spec.params[name]
+        return params
+
+    return st.builds(merge, from_schema(schema), chosen, keep_spec)
 
 
 GENERATED = [endpoint for endpoint in CALLABLE if endpoint.params_schema is not None and endpoint.kind == "json"]

@@ -207,8 +207,8 @@ def chatmock_server(request: pytest.FixtureRequest) -> Iterator[ChatMockServer]:
     """The session's mock server, not reset (``chatmock`` resets it per test)."""
     import httpx
 
-    from mockserver.background import BackgroundServer
     from mockserver.app import create_app
+    from mockserver.background import BackgroundServer
 
     app = create_app(**_app_options(request.config))
     server = BackgroundServer(app).start()

@@ -6,6 +6,7 @@ It knows APIs only as :class:`ApiModule` objects handed to it by ``mockserver.ap
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -47,7 +48,10 @@ class Mounted:
 
 
 def encode(value: Any) -> bytes:
-    return orjson.dumps(value)
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # e.g. an integer beyond 64 bits echoed from a query parameter
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class Dispatcher:
@@ -150,7 +154,7 @@ class Dispatcher:
         endpoint: Endpoint = found.endpoint
         try:
             body = await parse.read_body(request, self.settings.body_limit)
-            query = parse.parse_query(request.scope.get("query_string", b""))
+            query = parse.parse_query(request.scope.get("query_string", b""), parse.declared_names(endpoint))
             body_params, files = await parse.parse_body(request, body, endpoint)
             params = parse.merge(query, body_params)
         except parse.TooLarge as error:

@@ -9,6 +9,7 @@ keywords that mean the same in draft-07 and 2020-12.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mockserver.core.registry import AuthScheme, Endpoint, Registry, thaw
@@ -102,18 +103,33 @@ def _operation(endpoint: Endpoint, method: str) -> dict[str, Any]:
     return operation
 
 
+_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _renamed(operation: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    """Path parameters renamed to the names of the path key the operation is filed under."""
+    for parameter in operation.get("parameters", ()):
+        if parameter["in"] == "path":
+            parameter["name"] = renames.get(parameter["name"], parameter["name"])
+    return operation
+
+
 def openapi_document(registry: Registry, api_name: str, base_url: str = "http://127.0.0.1:8000", root: bool = False) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one API; ``root`` drops the prefixes (``serve --api NAME``)."""
     api = registry.api(api_name)
     paths: dict[str, dict[str, Any]] = {}
+    shapes: dict[str, str] = {}  # one path key per shape: OpenAPI forbids equivalent templates
     schemes: dict[str, Any] = {}
     for endpoint in sorted(registry.endpoints_of(api_name), key=lambda item: item.id):
         if endpoint.auth is not None:
             schemes.update(_security_schemes(endpoint.auth))
         key = endpoint.served_path(combined=not root)
-        item = paths.setdefault(key, {})
+        shape = _TEMPLATE.sub("{}", key)
+        canonical = shapes.setdefault(shape, key)
+        renames = dict(zip(_TEMPLATE.findall(key), _TEMPLATE.findall(canonical), strict=True))
+        item = paths.setdefault(canonical, {})
         for method in endpoint.methods:
-            item[method.lower()] = _operation(endpoint, method)
+            item[method.lower()] = _renamed(_operation(endpoint, method), renames)
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",

@@ -29,21 +29,33 @@ class TooLarge(Exception):
     pass
 
 
-def _single(pairs: list[tuple[str, str]], where: str) -> dict[str, str]:
+def declared_names(endpoint: Endpoint) -> frozenset[str]:
+    """The parameters an endpoint declares, credentials included: these may not repeat."""
+    names = set((endpoint.params_schema or {}).get("properties", {}))
+    if endpoint.auth is not None:
+        names.update(name for name in (endpoint.auth.param, endpoint.auth.query_alternative) if name)
+    return frozenset(names)
+
+
+def _single(pairs: list[tuple[str, str]], where: str, declared: frozenset[str] | None) -> dict[str, str]:
+    """One value per name; a declared parameter given twice is an error, an undeclared
+    extra given twice is ignored like any unknown parameter (its first value is kept)."""
     values: dict[str, str] = {}
     for key, value in pairs:
         if key in values:
-            raise BadRequest(f"parameter {key!r} given more than once in the {where}")
+            if declared is None or key in declared:
+                raise BadRequest(f"parameter {key!r} given more than once in the {where}")
+            continue
         values[key] = value
     return values
 
 
-def parse_query(raw: bytes) -> dict[str, str]:
+def parse_query(raw: bytes, declared: frozenset[str] | None = None) -> dict[str, str]:
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict")
     except UnicodeDecodeError:
         raise BadRequest("the query string is not UTF-8") from None
-    return _single(pairs, "query string")
+    return _single(pairs, "query string", declared)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -84,9 +96,9 @@ async def parse_body(request: Request, body: bytes, endpoint: Endpoint) -> tuple
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError:
             raise BadRequest("the form body is not UTF-8") from None
-        return _single(pairs, "form body"), {}
+        return _single(pairs, "form body", declared_names(endpoint)), {}
     if kind == MULTIPART and ("multipart" in accepted or "form" in accepted):
-        return await _parse_multipart(request, body)
+        return await _parse_multipart(request, body, endpoint)
     expected = ", ".join(sorted({_MEDIA[location] for location in accepted if location in _MEDIA})) or "no body"
     raise BadRequest(f"unsupported Content-Type {kind or '(none)'!r}; this endpoint takes {expected}")
 
@@ -94,7 +106,7 @@ async def parse_body(request: Request, body: bytes, endpoint: Endpoint) -> tuple
 _MEDIA = {"json": "application/json", "form": FORM, "multipart": MULTIPART}
 
 
-async def _parse_multipart(request: Request, body: bytes) -> tuple[dict[str, Any], dict[str, Upload]]:
+async def _parse_multipart(request: Request, body: bytes, endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Upload]]:
     async def replay() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
@@ -106,7 +118,10 @@ async def _parse_multipart(request: Request, body: bytes) -> tuple[dict[str, Any
     params: dict[str, Any] = {}
     files: dict[str, Upload] = {}
     seen: set[str] = set()
+    declared = declared_names(endpoint)
     for key, value in form.multi_items():
+        if key in seen and key not in declared:
+            continue
         if key in seen:
             raise BadRequest(f"parameter {key!r} given more than once in the multipart body")
         seen.add(key)
