@@ -39,6 +39,22 @@ class Problem(enum.Enum):
     TOO_MANY_REQUESTS = "too_many_requests"
     INTERNAL = "internal"  # strict mode: the mock's own response broke its schema
 
+    @property
+    def http_status(self) -> int:
+        """The conventional HTTP status of this problem (an API may answer otherwise: Lingr's 200)."""
+        return _HTTP_STATUS[self]
+
+
+_HTTP_STATUS = {
+    Problem.NOT_FOUND: 404,
+    Problem.METHOD_NOT_ALLOWED: 405,
+    Problem.BAD_REQUEST: 400,
+    Problem.UNAUTHORIZED: 401,
+    Problem.TOO_LARGE: 413,
+    Problem.TOO_MANY_REQUESTS: 429,
+    Problem.INTERNAL: 500,
+}
+
 
 @dataclass
 class JsonReply:

@@ -13,15 +13,6 @@ from http import HTTPStatus
 
 from mockserver.core.call import ApiError, JsonReply, Problem
 
-PROBLEM_STATUS = {
-    Problem.NOT_FOUND: 404,
-    Problem.METHOD_NOT_ALLOWED: 405,
-    Problem.BAD_REQUEST: 400,
-    Problem.UNAUTHORIZED: 401,
-    Problem.TOO_LARGE: 413,
-    Problem.TOO_MANY_REQUESTS: 429,
-    Problem.INTERNAL: 500,
-}
 # statuses whose documented message is exact: no detail is appended
 _FIXED = frozenset({401, 408})
 
@@ -55,7 +46,7 @@ def fail(status: int, detail: str = "") -> ApiError:
 
 
 def for_problem(problem: Problem, detail: str) -> JsonReply:
-    return reply(PROBLEM_STATUS[problem], detail)
+    return reply(problem.http_status, detail)
 
 
 def for_status(status: int, code: str | int | None) -> JsonReply:

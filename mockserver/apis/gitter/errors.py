@@ -9,15 +9,6 @@ from typing import Any
 from mockserver.core.call import ApiError, JsonReply, Problem
 from mockserver.core.registry import Endpoint, thaw
 
-PROBLEM_STATUS = {
-    Problem.NOT_FOUND: HTTPStatus.NOT_FOUND,
-    Problem.METHOD_NOT_ALLOWED: HTTPStatus.METHOD_NOT_ALLOWED,
-    Problem.BAD_REQUEST: HTTPStatus.BAD_REQUEST,
-    Problem.UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
-    Problem.TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-    Problem.TOO_MANY_REQUESTS: HTTPStatus.TOO_MANY_REQUESTS,
-    Problem.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
-}
 UNKNOWN_ERROR = "An unknown error occurred"  # api-error-handler.js default message
 LOGIN_REQUIRED = "loginRequired"
 NO_BODY = "No body"  # unread-items.js, POST without a body
@@ -38,7 +29,7 @@ def body_for(status: int, code: str | int | None = None) -> dict[str, Any]:
 
 
 def for_problem(problem: Problem) -> JsonReply:
-    status = int(PROBLEM_STATUS[problem])
+    status = problem.http_status
     return JsonReply(status, body_for(status))
 
 

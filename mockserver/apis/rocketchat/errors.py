@@ -22,15 +22,6 @@ from mockserver.core.registry import Endpoint, ErrorCase, Registry, thaw
 PROBLEM_HEADER = "x-chatmock-problem"  # internal marker, removed before sending (see api.decorate)
 VALIDATION_TYPE = "invalid-params"  # errorType of Rocket.Chat's ajv parameter validation [inferred]
 NO_ENDPOINT = "API endpoint does not exist"
-_STATUS = {
-    Problem.NOT_FOUND: 404,
-    Problem.METHOD_NOT_ALLOWED: 405,
-    Problem.BAD_REQUEST: 400,
-    Problem.UNAUTHORIZED: 401,
-    Problem.TOO_LARGE: 413,
-    Problem.TOO_MANY_REQUESTS: 429,
-    Problem.INTERNAL: 500,
-}
 
 
 def failure_body(text: str, error_type: str | None = None) -> dict[str, Any]:
@@ -80,7 +71,7 @@ class Errors:
 
     # core problems -----------------------------------------------------------------
     def problem(self, problem: Problem, message: str) -> JsonReply:
-        status = _STATUS[problem]
+        status = problem.http_status
         if problem is Problem.UNAUTHORIZED:
             reply = self.not_logged_in()
         elif problem in (Problem.NOT_FOUND, Problem.METHOD_NOT_ALLOWED):
