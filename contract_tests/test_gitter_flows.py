@@ -494,3 +494,41 @@ def test_stream_delivers_each_posted_message_once_in_order(target: Target) -> No
     ours = [str(body["id"]) for body in bodies if str(body["id"]) in posted] if not mock else [str(body["id"]) for body in bodies]
     assert ours == posted, f"the stream delivered {ours}, posted {posted}"
     assert [body["text"] for body in bodies if str(body["id"]) in posted] == texts
+
+
+def test_events_stream_reports_a_posted_message(target: Target) -> None:
+    """The room events stream: status, content type, and a \\r-terminated JSON event per post."""
+    require_api(target.config, API)
+    room_config = require_writes(target.config, API)
+    endpoint = target.registry.endpoint("gitter.stream.events")
+    documented = endpoint.response(200)
+    with _socket_target(target) as sock:
+        poster = SUPPORT.login(sock, "alice")
+        known = SUPPORT.discover(sock, poster)
+        if room_config is not None:
+            known = {**known, "_room": [room_config]}
+        room = SUPPORT.write_room(sock, poster, known)
+        headers = {"Authorization": f"Bearer {poster.values['token']}"}
+        with (
+            httpx.Client(timeout=httpx.Timeout(15.0)) as client,
+            client.stream("GET", sock.url(endpoint, {"roomId": room}), headers=headers) as stream,
+        ):
+            assert stream.status_code == 200, f"events stream: status {stream.status_code}"
+            assert stream.headers.get("content-type", "").split(";")[0].strip() == documented.content_type.split(";")[0].strip()
+            sock.ledger.record(endpoint.id, stream.status_code)
+            chunks = stream.iter_raw()
+            raw = _read_until(chunks, b"", bool, time.monotonic() + 3.0) if sock.config.is_mock else b""
+            sock.call(
+                "gitter.rooms.chatMessages.create",
+                {"text": "chatmock events stream"},
+                path={"roomId": room},
+                credential=poster,
+                expect_error=False,
+            )
+            raw = _read_until(chunks, raw, lambda got: b"\r" in got, time.monotonic() + 10.0)
+    items = [json.loads(item) for item in raw.split(b"\r")[:-1] if item.strip()]
+    assert items, "no event arrived for a post"
+    checker = documented.item_checker
+    for item in items:
+        violation = checker.best(item) if checker is not None else None
+        assert violation is None, f"gitter.stream.events item violates its schema at {violation.instance_path}: {violation.message}"
