@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +35,8 @@ def test_list_names_every_endpoint_and_model(capsys: pytest.CaptureFixture[str])
     assert code == 0
     listed = {line.split()[0] for line in out.splitlines()}
     assert listed == set(REGISTRY.endpoints) | set(REGISTRY.models)
-    assert "POST" in out and "https://api.gitter.im/v1/rooms/{roomId}/chatMessages" in out
+    assert "POST" in out
+    assert "https://api.gitter.im/v1/rooms/{roomId}/chatMessages" in out
 
 
 @pytest.mark.parametrize("fixture", SEED_FIXTURES, ids=lambda fixture: fixture.name)
@@ -49,7 +51,8 @@ def test_validate_accepts_each_seed_example_and_rejects_a_broken_copy(fixture, c
     code, out, _ = run(capsys, "schemas", "validate", fixture.id, str(broken_file), *status)
     assert code == 1
     lines = out.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("invalid:")
+    assert len(lines) == 1
+    assert lines[0].startswith("invalid:")
     assert field in lines[0], f"the error names {field!r}: {lines[0]}"
 
 
@@ -76,22 +79,27 @@ def test_validate_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     good = tmp_path / "good.json"
     good.write_text("{}")
     code, _, err = run(capsys, "schemas", "validate", "nope.nothing", str(good))
-    assert code == 2 and "unknown endpoint id" in err
+    assert code == 2
+    assert "unknown endpoint id" in err
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     code, _, err = run(capsys, "schemas", "validate", "bocco.Message", str(bad))
-    assert code == 2 and "not JSON" in err
+    assert code == 2
+    assert "not JSON" in err
     code, _, err = run(capsys, "schemas", "validate", "bocco.Message", str(tmp_path / "missing.json"))
-    assert code == 2 and "cannot read" in err
+    assert code == 2
+    assert "cannot read" in err
     code, _, err = run(capsys, "schemas", "validate", "gitter.rooms.list", str(good), "--status", "299")
-    assert code == 2 and "no status 299" in err
+    assert code == 2
+    assert "no status 299" in err
 
 
 def test_validate_request_parameters(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     payload = tmp_path / "say.json"
     payload.write_text(json.dumps({"message": {"msg": "no rid"}}))
     code, out, _ = run(capsys, "schemas", "validate", "rocketchat.chat.sendMessage", str(payload), "--request")
-    assert code == 1 and "rid" in out
+    assert code == 1
+    assert "rid" in out
 
 
 @pytest.mark.parametrize("api", sorted(REGISTRY.apis))
@@ -125,12 +133,14 @@ def test_serve_starts_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert health.json()["apis"] == ["gitter", "rocketchat", "lingr", "bocco"]
         rooms = httpx.get(f"http://127.0.0.1:{port}/gitter/v1/rooms", headers={"Authorization": "Bearer gitter-token-alice"})
-        assert rooms.status_code == 200 and rooms.json()
+        assert rooms.status_code == 200
+        assert rooms.json()
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=15)
     assert process.returncode == 0, output
-    assert f"http://127.0.0.1:{port}/gitter" in output and f"http://127.0.0.1:{port}/bocco" in output
+    assert f"http://127.0.0.1:{port}/gitter" in output
+    assert f"http://127.0.0.1:{port}/bocco" in output
     assert "alice-password" in output  # the documented default credentials are printed
     assert "chatmock stopped" in output
 
@@ -138,4 +148,33 @@ def test_serve_starts_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
 def test_serve_refuses_a_public_bind_without_an_admin_token(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHATMOCK_ADMIN_TOKEN", raising=False)
     code, _, err = run(capsys, "serve", "--host", "0.0.0.0")
-    assert code == 2 and "CHATMOCK_ADMIN_TOKEN" in err
+    assert code == 2
+    assert "CHATMOCK_ADMIN_TOKEN" in err
+
+
+def test_chatmock_test_runs_the_contract_suite(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockserver.cli",
+            "test",
+            "--api",
+            "lingr",
+            "--",
+            "-q",
+            "-k",
+            "valid_request",
+            "--ledger-json",
+            str(tmp_path / "ledger.json"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert re.search(r"\b12 passed", result.stdout), result.stdout[-500:]
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert set(ledger) == {"lingr"}

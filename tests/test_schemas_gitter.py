@@ -57,14 +57,16 @@ def test_endpoint_ids_and_servers() -> None:
         ("rest", "https://api.gitter.im", "/gitter"),
         ("stream", "https://stream.gitter.im", "/gitter/stream"),
     ]
-    assert api.auth["bearer"].type == "bearer" and api.auth["bearer"].query_alternative == "access_token"
+    assert api.auth["bearer"].type == "bearer"
+    assert api.auth["bearer"].query_alternative == "access_token"
     assert {m.id for m in REG.models_of("gitter")} >= {"gitter.Room", "gitter.User", "gitter.Message", "gitter.Error"}
 
 
 # --- quirk 1: ONETOONE rooms have no uri -----------------------------------------------
 def test_onetoone_room_without_uri_is_valid() -> None:
     one = room("ONETOONE")
-    assert "uri" not in one and one["githubType"] == "ONETOONE"
+    assert "uri" not in one
+    assert one["githubType"] == "ONETOONE"
     assert REG.model_errors("gitter.Room", one) == []
     assert REG.response_errors("gitter.rooms.list", 200, [one]) == []
     assert REG.response_errors("gitter.user.rooms.list", 200, [one]) == []
@@ -92,7 +94,8 @@ def test_onetoone_room_shape_is_consistent() -> None:
 # --- quirk 2: /v1/user is an array, /v1/user/me an object --------------------------------
 def test_user_get_is_a_one_element_array() -> None:
     users = fixture("gitter.user.get.200.json")
-    assert isinstance(users, list) and len(users) == 1
+    assert isinstance(users, list)
+    assert len(users) == 1
     assert REG.response_errors("gitter.user.get", 200, users) == []
     assert REG.response_errors("gitter.user.get", 200, users[0]) != []  # the object shape is refused
     assert REG.response_errors("gitter.user.get", 200, []) != []
@@ -109,8 +112,10 @@ def test_user_me_is_an_object() -> None:
 # --- quirk 3 and 7: 200 on send, {"error": ...} bodies, rate-limit headers ---------------
 def test_send_answers_200_not_201() -> None:
     ep = REG.endpoint("gitter.rooms.chatMessages.create")
-    assert ep.method == "POST" and ep.params_in == ("json",)
-    assert 200 in ep.responses and 201 not in ep.responses
+    assert ep.method == "POST"
+    assert ep.params_in == ("json",)
+    assert 200 in ep.responses
+    assert 201 not in ep.responses
     with pytest.raises(UnknownIdError):
         ep.response(201)
     assert REG.response_errors(ep.id, 200, fixture("gitter.rooms.chatMessages.create.200.json")) == []
@@ -119,7 +124,8 @@ def test_send_answers_200_not_201() -> None:
 @pytest.mark.parametrize("endpoint_id", REST_IDS + list(STREAM_IDS))
 def test_both_401_bodies(endpoint_id: str) -> None:
     ep = REG.endpoint(endpoint_id)
-    assert ep.auth is not None and ep.auth.name == "bearer"
+    assert ep.auth is not None
+    assert ep.auth.name == "bearer"
     assert REG.response_errors(endpoint_id, 401, {"error": "Unauthorized"}) == []
     assert REG.response_errors(endpoint_id, 401, {"error": True, "loginRequired": True}) == []
     assert REG.response_errors(endpoint_id, 401, {"message": "Unauthorized"}) != []
@@ -150,16 +156,22 @@ def test_error_bodies_and_rate_limit_headers(endpoint_id: str) -> None:
 def test_streams() -> None:
     for endpoint_id in STREAM_IDS:
         ep = REG.endpoint(endpoint_id)
-        assert ep.kind == "stream" and ep.server.name == "stream" and ep.method == "GET"
+        assert ep.kind == "stream"
+        assert ep.server.name == "stream"
+        assert ep.method == "GET"
         stream = ep.response(200).stream
-        assert stream is not None and stream["delimiter"] == "\r" and stream["keepAlive"] == "\n"
+        assert stream is not None
+        assert stream["delimiter"] == "\r"
+        assert stream["keepAlive"] == "\n"
         assert ep.served_path() == "/gitter/stream" + ep.path
     item = REG.endpoint("gitter.stream.chatMessages").response(200).item_checker
     assert item is not None
     assert item.errors(fixture("gitter.rooms.chatMessages.create.200.json")) == []
     assert item.errors(without(message(), "sent")) != []
     events = REG.endpoint("gitter.stream.events").response(200).item_checker
-    assert events is not None and events.errors({"anything": 1}) == [] and events.errors([1]) != []
+    assert events is not None
+    assert events.errors({"anything": 1}) == []
+    assert events.errors([1]) != []
 
 
 # --- quirk 4 and 5: editedAt, favourite, issues[].number -----------------------------------
@@ -187,7 +199,8 @@ def test_edited_at_null_or_timestamp() -> None:
     assert REG.model_errors("gitter.Message", with_(msg, editedAt="2014-03-25 12:13:02")) != []
     assert REG.model_errors("gitter.Message", with_(msg, editedAt=False)) != []
     edited = fixture("gitter.rooms.chatMessages.update.200.docs.json")
-    assert edited["editedAt"] and edited["v"] == 2
+    assert edited["editedAt"]
+    assert edited["v"] == 2
     assert REG.response_errors("gitter.rooms.chatMessages.update", 200, edited) == []
 
 
@@ -225,9 +238,11 @@ def test_broken_response_rejected(endpoint_id: str, make: Any) -> None:
 
 def test_broken_stream_items_rejected() -> None:
     item = REG.endpoint("gitter.stream.chatMessages").response(200).item_checker
-    assert item is not None and item.errors(with_(_msg(), mentions={"screenName": "x"})) != []
+    assert item is not None
+    assert item.errors(with_(_msg(), mentions={"screenName": "x"})) != []
     events = REG.endpoint("gitter.stream.events").response(200).item_checker
-    assert events is not None and events.errors("\n") != []
+    assert events is not None
+    assert events.errors("\n") != []
 
 
 def test_every_endpoint_has_a_broken_variant_case() -> None:
@@ -260,4 +275,5 @@ def test_seed_request_is_valid_and_credentials_are_not_params() -> None:
     assert REG.request_errors("gitter.rooms.chatMessages.list", {"limit": "50", "beforeId": "53316dc47bfc1a000000000f"}) == []
     for ep in REG.endpoints_of("gitter"):
         properties = (ep.params_schema or {}).get("properties", {})
-        assert "access_token" not in properties and "Authorization" not in properties, ep.id
+        assert "access_token" not in properties, ep.id
+        assert "Authorization" not in properties, ep.id
