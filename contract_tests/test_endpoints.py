@@ -20,6 +20,7 @@ from contract_tests.targets import Credential, Target
 from mockserver.core.registry import Endpoint, load_registry, thaw
 
 REGISTRY = load_registry()
+LONGPOLL_WAIT = 130.0  # a live long poll may be held ~100 s (Lingr clients wait that long)
 ENDPOINTS = sorted(REGISTRY.endpoints.values(), key=lambda endpoint: endpoint.id)
 AUTHENTICATED = [endpoint for endpoint in ENDPOINTS if endpoint.auth is not None]
 CALLABLE = [endpoint for endpoint in ENDPOINTS if endpoint.kind != "stream"]
@@ -52,7 +53,7 @@ def _send(target: Target, endpoint: Endpoint, spec: RequestSpec, credential: Cre
         method=spec.method,
         encoding=spec.encoding,
         files=spec.files,
-        timeout=10.0,
+        timeout=LONGPOLL_WAIT if endpoint.kind == "longpoll" else 10.0,
         **options,
     )
 

@@ -113,9 +113,20 @@ def test_openapi_documents_are_valid(api: str, capsys: pytest.CaptureFixture[str
 
 
 def test_serve_starts_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    port = free_port()
+    port, observe_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--longpoll-timeout", "1"],
+        [
+            sys.executable,
+            "-m",
+            "mockserver.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--longpoll-timeout",
+            "1",
+            "--lingr-observe-port",
+            str(observe_port),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -135,6 +146,20 @@ def test_serve_starts_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         rooms = httpx.get(f"http://127.0.0.1:{port}/gitter/v1/rooms", headers={"Authorization": "Bearer gitter-token-alice"})
         assert rooms.status_code == 200
         assert rooms.json()
+        # Lingr's observe on the second port (like the real :8080), with a session from the first
+        session = httpx.post(
+            f"http://127.0.0.1:{port}/lingr/api/session/create", data={"user": "alice", "password": "alice-password"}
+        ).json()
+        counter = httpx.post(
+            f"http://127.0.0.1:{port}/lingr/api/room/subscribe", data={"session": session["session"], "room": "lounge"}
+        ).json()["counter"]
+        observed = httpx.get(
+            f"http://127.0.0.1:{observe_port}/lingr/api/event/observe",
+            params={"session": session["session"], "counter": counter},
+            timeout=10,
+        )
+        assert observed.headers["content-type"].startswith("application/javascript")
+        assert observed.json()["status"] == "ok"
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=15)
