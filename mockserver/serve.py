@@ -99,9 +99,19 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"admin: http://{args.host}:{args.port}{ADMIN_PREFIX}/docs" + (f" (header {ADMIN_HEADER})" if admin_token else ""), flush=True)
     ports = [args.port] + ([args.lingr_observe_port] if args.lingr_observe_port and "lingr" in apis else [])
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_all(app, args.host, ports))
+        _run_loop(_serve_all(app, args.host, ports))
     print("chatmock stopped", flush=True)
     return 0
+
+
+def _run_loop(main: Any) -> None:
+    """uvloop when installed (uvicorn[standard] brings it), asyncio otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def _serve_all(app: Any, host: str, ports: list[int]) -> None:

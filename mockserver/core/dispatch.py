@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.core import parse
 from mockserver.core.call import ApiError, ApiModule, BinaryReply, Call, ClientGone, JsonReply, Problem, Reply, wait_for_disconnect
-from mockserver.core.journal import Entry, Journal, redact, redact_pairs
+from mockserver.core.journal import Entry, Journal
 from mockserver.core.registry import Endpoint, Registry
 from mockserver.core.router import Match, Router
 
@@ -124,7 +124,7 @@ class Dispatcher:
             try:
                 reply, call = await self._handle(request, module, found, receive)
             except ClientGone:
-                self._record(request, started, None, JsonReply(499, None), [])
+                self._record(request, started, None, JsonReply(499, None), [], None)
                 return
             except ApiError as error:
                 reply = error.reply
@@ -134,15 +134,15 @@ class Dispatcher:
         violations: list[str] = []
         if isinstance(reply, JsonReply) and module is not None:
             module.decorate(call, reply)
-            violations = self._check(call, module, reply)
-            if violations and self.settings.strict:
+            violations = self._check(call, module, reply) if self.settings.strict else []
+            if violations:
                 reply = JsonReply(
                     500,
                     {"error": "chatmock strict mode: response violates its schema", "violations": violations},
                     content_type="application/json",
                 )
-        await self._send(scope, receive, send, reply, module, call)
-        self._record(request, started, call, reply, violations)
+        sent = await self._send(scope, receive, send, reply, module, call)
+        self._record(request, started, call, reply, violations, sent)
 
     async def _handle(self, request: Request, module: ApiModule, found: Any, receive: Receive) -> tuple[Reply, Call | None]:
         if found.kind is Match.NONE:
@@ -244,30 +244,33 @@ class Dispatcher:
         return found
 
     # sending -----------------------------------------------------------------
-    async def _send(self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None, call: Call | None) -> None:
+    async def _send(self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None, call: Call | None) -> bytes | None:
+        """Send the reply; returns the encoded JSON body (for the journal), if it was JSON."""
+        body: bytes | None = None
         if isinstance(reply, JsonReply):
             content_type = reply.content_type or (self.registry.api(module.name).content_type if module else "application/json")
-            response: Response = Response(encode(reply.body), status_code=reply.status, headers=reply.headers, media_type=None)
+            body = encode(reply.body)
+            response: Response = Response(body, status_code=reply.status, headers=reply.headers, media_type=None)
             response.headers["content-type"] = content_type
         elif isinstance(reply, BinaryReply):
             response = Response(reply.content, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
         else:
             response = StreamingResponse(reply.chunks, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
         await response(scope, receive, send)
+        return body
 
-    def _record(self, request: Request, started: float, call: Call | None, reply: Reply, violations: list[str]) -> None:
-        body = redact(reply.body) if isinstance(reply, JsonReply) else f"<{type(reply).__name__}>"
+    def _record(self, request: Request, started: float, call: Call | None, reply: Reply, violations: list[str], sent: bytes | None) -> None:
         self.journal.record(
             Entry(
                 time=started,
                 method=request.method,
                 path=request.url.path,
-                query=redact_pairs(request.query_params.multi_items()),
-                headers=redact_pairs(request.headers.items()),
-                params=redact(call.params) if call is not None else None,
+                query=request.query_params.multi_items(),
+                headers=[(key.decode("latin-1"), value.decode("latin-1")) for key, value in request.headers.raw],
+                params=call.params if call is not None else None,
                 status=reply.status,
                 endpoint=call.endpoint.id if call is not None else None,
-                response=body,
+                response=sent if sent is not None else f"<{type(reply).__name__}>",
                 violations=violations,
             )
         )

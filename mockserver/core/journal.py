@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 REDACTED = "[REDACTED]"
 SECRET_KEYS = re.compile(
@@ -37,16 +39,39 @@ def redact_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 @dataclass
 class Entry:
+    """One exchange as it happened; secrets are redacted when it is read (:meth:`public`),
+    so recording costs no copy on the request path."""
+
     time: float
     method: str
     path: str
-    query: dict[str, str]
-    headers: dict[str, str]
+    query: list[tuple[str, str]]
+    headers: list[tuple[str, str]]
     params: Any
     status: int
     endpoint: str | None
-    response: Any
+    response: bytes | str  # the encoded JSON body, or a label for other replies
     violations: list[str] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        response: Any = self.response
+        if isinstance(response, bytes):
+            try:
+                response = redact(orjson.loads(response)) if response else None
+            except orjson.JSONDecodeError:
+                response = "<not JSON>"
+        return {
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": redact_pairs(self.query),
+            "headers": redact_pairs(self.headers),
+            "params": redact(self.params),
+            "status": self.status,
+            "endpoint": self.endpoint,
+            "response": response,
+            "violations": list(self.violations),
+        }
 
 
 class Journal:
@@ -57,10 +82,10 @@ class Journal:
         self._entries.append(entry)
 
     def entries(self) -> list[dict[str, Any]]:
-        return [asdict(entry) for entry in self._entries]
+        return [entry.public() for entry in list(self._entries)]
 
     def violations(self) -> list[dict[str, Any]]:
-        return [asdict(entry) for entry in self._entries if entry.violations]
+        return [entry.public() for entry in list(self._entries) if entry.violations]
 
     def clear(self) -> None:
         self._entries.clear()

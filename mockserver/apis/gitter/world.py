@@ -146,11 +146,9 @@ class World:
         pair = {first, second}
         return next((room for room in self.rooms.values() if room.one_to_one and set(room.members) == pair), None)
 
-    def ids(self) -> set[str]:
-        found = set(self.users) | set(self.rooms)
-        for room in self.rooms.values():
-            found.update(room.by_id)
-        return found
+    def has_id(self, value: str) -> bool:
+        """Whether a user, room or message already has this id (no set of all ids is built)."""
+        return value in self.users or value in self.rooms or any(value in room.by_id for room in self.rooms.values())
 
 
 class IdMaker:
@@ -161,11 +159,10 @@ class IdMaker:
         self._counter = counter
 
     def __call__(self, world: World, kind: str) -> str:
-        taken = world.ids()
         while True:
             seconds = int(self._clock.timestamp()) & 0xFFFFFFFF
             candidate = f"{seconds:08x}{kind_tag(kind):04x}{self._counter(kind):012x}"
-            if candidate not in taken:
+            if not world.has_id(candidate):
                 return candidate
 
 
@@ -188,7 +185,7 @@ def _object_id(value: Any, what: str, make: IdMaker, world: World, kind: str) ->
     if value is None:
         return make(world, kind)
     _need(isinstance(value, str) and bool(_OBJECT_ID.match(value)), f"{what} id {value!r} is not 24 lower-case hex chars")
-    _need(value not in world.ids(), f"{what} id {value!r} is used twice")
+    _need(not world.has_id(value), f"{what} id {value!r} is used twice")
     return str(value)
 
 

@@ -1,0 +1,1 @@
+"""chatmock benchmarks: ``python bench/run.py`` (see BENCHMARKS.md). Never run by pytest."""
