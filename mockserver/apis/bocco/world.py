@@ -176,9 +176,11 @@ class World:
         ids = room.message_ids
         start = bisect.bisect_right(ids, newer_than) if newer_than is not None else 0
         stop = bisect.bisect_left(ids, older_than) if older_than is not None else len(ids)
-        chosen = ids[start:stop]
-        chosen = chosen[:limit] if newer_than is not None else chosen[-limit:] if limit else []
-        return [self.messages[message_id] for message_id in chosen]
+        if newer_than is not None:
+            stop = min(stop, start + limit)
+        else:
+            start = max(start, stop - limit)
+        return [self.messages[message_id] for message_id in ids[start:stop]]  # slices only the page
 
     def newer(self, room: Room, newer_than: int) -> list[Message]:
         ids = room.message_ids
