@@ -1,4 +1,4 @@
-"""Gitter REST v1 support for the contract suite (schemas/gitter/, /work/shared/api/gitter.md).
+"""Gitter REST v1 support for the contract suite (schemas/gitter/, shared/api/gitter.md beside the repository).
 
 Credentials: a personal access token sent as ``Authorization: Bearer``. On a live target it
 comes only from ``CHATMOCK_GITTER_TOKEN``; against the mock, from the default world. Gitter
