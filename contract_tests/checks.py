@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 
 from mockserver.core.journal import SECRET_KEYS
-from mockserver.core.registry import Endpoint
+from mockserver.core.parse import media_type
+from mockserver.core.registry import Endpoint, load_registry
 
 PLACEHOLDER = "${SECRET}"
 
@@ -96,10 +97,6 @@ def unwrap_jsonp(content: bytes, content_type: str) -> bytes:
     return content
 
 
-def media_type(value: str) -> str:
-    return value.split(";", maxsplit=1)[0].strip().lower()
-
-
 def check_exchange(exchange: Exchange, *, expect_error: bool | None = None) -> Any:
     """The response has a documented status, content type, headers and body; returns the body.
 
@@ -148,8 +145,6 @@ def check_exchange(exchange: Exchange, *, expect_error: bool | None = None) -> A
 
 def is_error_body(exchange: Exchange, body: Any) -> bool:
     """An error by HTTP status, or (Lingr) by the body matching the API's error schema."""
-    from mockserver.core.registry import load_registry
-
     if exchange.response.status_code >= 400:
         return True
     api = load_registry().api(exchange.endpoint.api)

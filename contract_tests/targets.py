@@ -20,6 +20,7 @@ from contract_tests.config import SuiteConfig
 from contract_tests.ledger import Ledger
 from contract_tests.server import BackgroundServer
 from mockserver.app import create_app
+from mockserver.core.parse import MEDIA_TYPES
 from mockserver.core.registry import AuthScheme, Endpoint, Registry, load_registry
 
 MOCK_ORIGIN = "http://127.0.0.1"
@@ -202,7 +203,7 @@ def _body_encoding(endpoint: Endpoint, files: Any) -> str:
     if files:
         return "multipart"
     for location in endpoint.params_in:
-        if location in ("json", "form", "multipart"):
+        if location in MEDIA_TYPES:
             return location
     return "query"
 

@@ -196,16 +196,7 @@ def test_documented_error_on_demand(target: Target, endpoint: Endpoint, status: 
     known = api.discover(target, credential)
     spec = api.valid_request(endpoint.id, target, credential, known) or RequestSpec()
     prefer = f"code={status}" + (f"; error={code}" if code is not None else "")
-    exchange = target.call(
-        endpoint.id,
-        spec.params,
-        path=spec.path,
-        credential=credential,
-        method=spec.method,
-        files=spec.files,
-        headers={"Prefer": prefer},
-        expect_error=True,
-    )
+    exchange = _send(target, endpoint, spec, credential, headers={"Prefer": prefer}, expect_error=True)
     assert exchange.response.status_code == status
     if code is not None:
         assert re.search(re.escape(str(code)), exchange.response.text), (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from mockserver.core.call import Call, Handler, JsonReply, Reply
+from mockserver.core.call import Call, Handler, JsonReply
 from mockserver.core.dispatch import Settings
 from mockserver.core.hub import Hub
 from mockserver.core.registry import Endpoint, Registry, thaw
@@ -68,7 +68,3 @@ class BaseApi:
 
     def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
         raise NotImplementedError
-
-    @staticmethod
-    async def reply(status: int, body: Any, **headers: str) -> Reply:
-        return JsonReply(status, body, dict(headers))

@@ -244,7 +244,9 @@ class Dispatcher:
         return found
 
     # sending -----------------------------------------------------------------
-    async def _send(self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None, call: Call | None) -> bytes | None:
+    async def _send(
+        self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None, call: Call | None
+    ) -> bytes | None:
         """Send the reply; returns the encoded JSON body (for the journal), if it was JSON."""
         body: bytes | None = None
         if isinstance(reply, JsonReply):

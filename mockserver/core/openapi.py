@@ -12,13 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mockserver.core import parse
+from mockserver.core.parse import MEDIA_TYPES
 from mockserver.core.registry import AuthScheme, Endpoint, Registry, thaw
-
-_MEDIA = {
-    "json": "application/json",
-    "form": "application/x-www-form-urlencoded",
-    "multipart": "multipart/form-data",
-}
 
 
 def _security_schemes(scheme: AuthScheme) -> dict[str, dict[str, Any]]:
@@ -60,7 +56,7 @@ def _parameters(endpoint: Endpoint, method: str) -> list[dict[str, Any]]:
 def _request_body(endpoint: Endpoint, method: str) -> dict[str, Any] | None:
     if endpoint.params_schema is None or method in ("GET", "DELETE"):
         return None
-    media = [_MEDIA[location] for location in endpoint.params_in if location in _MEDIA]
+    media = [MEDIA_TYPES[location] for location in endpoint.params_in if location in MEDIA_TYPES]
     if not media:
         return None
     schema = thaw(endpoint.params_schema)
@@ -71,7 +67,7 @@ def _responses(endpoint: Endpoint) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, response in endpoint.responses.items():
         entry: dict[str, Any] = {"description": response.description or str(status)}
-        media_type = response.content_type.split(";")[0].strip()
+        media_type = parse.media_type(response.content_type)
         if response.schema is not None:
             entry["content"] = {media_type: {"schema": thaw(response.schema)}}
         elif response.stream is not None:

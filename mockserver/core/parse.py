@@ -73,15 +73,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+def media_type(content_type: str) -> str:
+    """``application/json; charset=utf-8`` -> ``application/json``."""
+    return content_type.split(";", maxsplit=1)[0].strip().lower()
 
 
 async def parse_body(request: Request, body: bytes, endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Upload]]:
     """The body's parameters and uploaded files; an empty body is no parameters."""
     if not body.strip():
         return {}, {}
-    kind = media_type(request)
+    kind = media_type(request.headers.get("content-type", ""))
     accepted = endpoint.params_in
     if kind in JSON_TYPES and "json" in accepted:
         try:
@@ -99,11 +100,11 @@ async def parse_body(request: Request, body: bytes, endpoint: Endpoint) -> tuple
         return _single(pairs, "form body", declared_names(endpoint)), {}
     if kind == MULTIPART and ("multipart" in accepted or "form" in accepted):
         return await _parse_multipart(request, body, endpoint)
-    expected = ", ".join(sorted({_MEDIA[location] for location in accepted if location in _MEDIA})) or "no body"
+    expected = ", ".join(sorted({MEDIA_TYPES[location] for location in accepted if location in MEDIA_TYPES})) or "no body"
     raise BadRequest(f"unsupported Content-Type {kind or '(none)'!r}; this endpoint takes {expected}")
 
 
-_MEDIA = {"json": "application/json", "form": FORM, "multipart": MULTIPART}
+MEDIA_TYPES = {"json": "application/json", "form": FORM, "multipart": MULTIPART}  # params location -> body media type
 
 
 async def _parse_multipart(request: Request, body: bytes, endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Upload]]:

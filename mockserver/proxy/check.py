@@ -1,8 +1,8 @@
 """One upstream response against its endpoint's contract -> drift findings, without secrets.
 
 The order and meaning of the checks are those of ``contract_tests.checks.check_exchange``
-(documented status, then content type, then documented headers, then the JSON body), whose
-``media_type`` is reused. Unlike the suite, the proxy reports every body violation, not only
+(documented status, then content type, then documented headers, then the JSON body), with
+the same ``mockserver.core.parse.media_type``. Unlike the suite, the proxy reports every body violation, not only
 the best, and builds each message from the schema side (keyword, expected value, field name)
 because ``jsonschema`` messages quote the offending instance, which may be a secret. The
 instance itself appears only as a short example taken from the redacted body.
@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, relevance
 
+from mockserver.core.parse import media_type
 from mockserver.core.registry import Endpoint, Response
 from mockserver.core.validate import Checker, instance_path, schema_path
 from mockserver.proxy.redact import Redactor, is_secret_field
@@ -216,7 +217,3 @@ def _json_type(value: Any) -> str:
 @cache
 def _reference(checker: Checker) -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(checker.schema)
-
-
-def media_type(value: str) -> str:
-    return value.split(";", maxsplit=1)[0].strip().lower()
