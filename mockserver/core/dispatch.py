@@ -15,12 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from mockserver.core import parse
-from mockserver.core.call import ApiError, ApiModule, BinaryReply, Call, ClientGone, JsonReply, Problem, Reply, wait_for_disconnect
+from mockserver.core.call import ApiError, ApiModule, Call, ClientGone, JsonReply, Problem, Reply, StreamReply, wait_for_disconnect
 from mockserver.core.journal import Entry, Journal
 from mockserver.core.registry import Endpoint, Registry
 from mockserver.core.router import Match, Router
@@ -80,6 +79,8 @@ class Dispatcher:
                     if endpoint.api == api and (urlsplit(endpoint.server.url).hostname or "") in (host, "localhost")
                 ]
                 self._host_routers[host] = Router([(endpoint.path, endpoint) for endpoint in served])
+        self._declared = {endpoint.id: parse.declared_names(endpoint) for endpoint in endpoints}
+        self._content_types = {name: registry.api(name).content_type for name in self.apis}
         self._prefixes = sorted(
             ((api.servers[0].prefix, name) for name, api in ((name, registry.api(name)) for name in self.apis)),
             key=lambda pair: -len(pair[0]),
@@ -100,19 +101,23 @@ class Dispatcher:
                 return api, found
         return None, found
 
-    def base_url(self, request: Request, endpoint: Endpoint) -> str:
-        host = (request.headers.get("host") or "").split(":")[0]
-        origin = f"{request.url.scheme}://{request.headers.get('host') or request.url.netloc}"
-        if host in self._host_routers or self.root:
+    def base_url(self, scope: Scope, headers: RequestHeaders, endpoint: Endpoint) -> str:
+        host_header = headers.get("host")
+        if not host_header:
+            server = scope.get("server") or ("127.0.0.1", 80)
+            host_header = f"{server[0]}:{server[1]}"
+        origin = f"{scope.get('scheme', 'http')}://{host_header}"
+        if self.root or _hostname(host_header) in self._host_routers:
             return origin
         return origin + endpoint.server.prefix
 
     # the pipeline ------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
         started = time.time()
-        host = (request.headers.get("host") or "").rsplit(":", 1)[0].lower() if request.headers.get("host") else ""
-        api_name, found = self._route(host, request.method, request.url.path)
+        headers = RequestHeaders(scope["headers"])
+        method: str = scope["method"]
+        path: str = scope["path"]
+        api_name, found = self._route(_hostname(headers.get("host", "")), method, path)
         call: Call | None = None
         if api_name is None:
             reply: Reply = JsonReply(
@@ -122,14 +127,14 @@ class Dispatcher:
         else:
             module = self.apis[api_name]
             try:
-                reply, call = await self._handle(request, module, found, receive)
+                reply, call = await self._handle(scope, headers, module, found, receive)
             except ClientGone:
-                self._record(request, started, None, JsonReply(499, None), [], None)
+                self._record(scope, started, None, JsonReply(499, None), [], None)
                 return
             except ApiError as error:
                 reply = error.reply
             except Exception:  # the mock never answers with a stack trace
-                log.exception("handler failed for %s %s", request.method, request.url.path)
+                log.exception("handler failed for %s %s", method, path)
                 reply = module.error(Problem.INTERNAL, "chatmock failed to handle this request")
         violations: list[str] = []
         if isinstance(reply, JsonReply) and module is not None:
@@ -141,21 +146,25 @@ class Dispatcher:
                     {"error": "chatmock strict mode: response violates its schema", "violations": violations},
                     content_type="application/json",
                 )
-        sent = await self._send(scope, receive, send, reply, module, call)
-        self._record(request, started, call, reply, violations, sent)
+        sent = await self._send(scope, receive, send, reply, module)
+        self._record(scope, started, call, reply, violations, sent)
 
-    async def _handle(self, request: Request, module: ApiModule, found: Any, receive: Receive) -> tuple[Reply, Call | None]:
+    async def _handle(
+        self, scope: Scope, headers: RequestHeaders, module: ApiModule, found: Any, receive: Receive
+    ) -> tuple[Reply, Call | None]:
+        method: str = scope["method"]
         if found.kind is Match.NONE:
-            return module.error(Problem.NOT_FOUND, f"no endpoint at {request.url.path}"), None
+            return module.error(Problem.NOT_FOUND, f"no endpoint at {scope['path']}"), None
         if found.kind is Match.PARTIAL:
-            reply = module.error(Problem.METHOD_NOT_ALLOWED, f"{request.method} is not allowed here; allowed: {', '.join(found.allowed)}")
+            reply = module.error(Problem.METHOD_NOT_ALLOWED, f"{method} is not allowed here; allowed: {', '.join(found.allowed)}")
             reply.headers.setdefault("Allow", ", ".join(found.allowed))
             return reply, None
         endpoint: Endpoint = found.endpoint
+        declared = self._declared[endpoint.id]
         try:
-            body = await parse.read_body(request, self.settings.body_limit)
-            query = parse.parse_query(request.scope.get("query_string", b""), parse.declared_names(endpoint))
-            body_params, files = await parse.parse_body(request, body, endpoint)
+            body = await parse.read_body(receive, headers.get("content-length"), self.settings.body_limit)
+            query = parse.parse_query(scope.get("query_string", b""), declared)
+            body_params, files = await parse.parse_body(scope, headers.get("content-type", ""), body, endpoint, declared)
             params = parse.merge(query, body_params)
         except parse.TooLarge as error:
             return module.error(Problem.TOO_LARGE, str(error)), None
@@ -163,13 +172,13 @@ class Dispatcher:
             return module.error(Problem.BAD_REQUEST, str(error)), None
         call = Call(
             endpoint=endpoint,
-            method=request.method,
+            method=method,
             path_params=found.path_params or {},
             params=params,
-            headers=request.headers,
+            headers=headers,
             query=query,
             files=files,
-            base_url=self.base_url(request, endpoint),
+            base_url=self.base_url(scope, headers, endpoint),
             disconnected=lambda: wait_for_disconnect(receive),
         )
         if endpoint.path_checker is not None:
@@ -177,16 +186,18 @@ class Dispatcher:
             if problem is not None:
                 return module.error(Problem.NOT_FOUND, f"no such resource: {problem.message}"), call
         try:
-            return await self._run(request, module, call), call
+            return await self._run(headers, module, call), call
         except ApiError as error:  # keep the call: strict mode checks it against the endpoint
             return error.reply, call
 
-    async def _run(self, request: Request, module: ApiModule, call: Call) -> Reply:
+    async def _run(self, headers: RequestHeaders, module: ApiModule, call: Call) -> Reply:
         endpoint = call.endpoint
         await module.authenticate(call)
-        preferred = self._preferred(request, module, endpoint)
-        if preferred is not None:
-            return preferred
+        prefer = headers.get("prefer")
+        if prefer:
+            preferred = self._preferred(prefer, module, endpoint)
+            if preferred is not None:
+                return preferred
         if endpoint.params_checker is not None:
             problem = endpoint.params_checker.best(call.params)
             if problem is not None:
@@ -199,11 +210,8 @@ class Dispatcher:
             return module.error(Problem.NOT_FOUND, f"{endpoint.id} is not implemented by the mock")
         return await handler(call)
 
-    def _preferred(self, request: Request, module: ApiModule, endpoint: Endpoint) -> JsonReply | None:
+    def _preferred(self, prefer: str, module: ApiModule, endpoint: Endpoint) -> JsonReply | None:
         """Prism-style ``Prefer: code=404`` or ``Prefer: error=invalid_session``."""
-        prefer = request.headers.get("prefer")
-        if not prefer:
-            return None
         wanted = dict(part.strip().partition("=")[::2] for part in prefer.split(";") if "=" in part)
         code = wanted.get("error")
         status_text = wanted.get("code", "")
@@ -244,31 +252,37 @@ class Dispatcher:
         return found
 
     # sending -----------------------------------------------------------------
-    async def _send(
-        self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None, call: Call | None
-    ) -> bytes | None:
+    async def _send(self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None) -> bytes | None:
         """Send the reply; returns the encoded JSON body (for the journal), if it was JSON."""
+        if isinstance(reply, StreamReply):
+            streaming = StreamingResponse(reply.chunks, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
+            await streaming(scope, receive, send)
+            return None
         body: bytes | None = None
         if isinstance(reply, JsonReply):
-            content_type = reply.content_type or (self.registry.api(module.name).content_type if module else "application/json")
-            body = encode(reply.body)
-            response: Response = Response(body, status_code=reply.status, headers=reply.headers, media_type=None)
-            response.headers["content-type"] = content_type
-        elif isinstance(reply, BinaryReply):
-            response = Response(reply.content, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
+            content_type = reply.content_type or (self._content_types[module.name] if module else "application/json")
+            body = content = encode(reply.body)
         else:
-            response = StreamingResponse(reply.chunks, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
-        await response(scope, receive, send)
+            content_type, content = reply.content_type, reply.content
+        raw_headers = [(b"content-type", content_type.encode("latin-1")), (b"content-length", str(len(content)).encode("latin-1"))]
+        for name, value in reply.headers.items():
+            lowered = name.lower()
+            if lowered not in ("content-type", "content-length"):
+                raw_headers.append((lowered.encode("latin-1"), value.encode("latin-1")))
+        await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": content})
         return body
 
-    def _record(self, request: Request, started: float, call: Call | None, reply: Reply, violations: list[str], sent: bytes | None) -> None:
+    def _record(self, scope: Scope, started: float, call: Call | None, reply: Reply, violations: list[str], sent: bytes | None) -> None:
+        if not self.journal.size:
+            return
         self.journal.record(
             Entry(
                 time=started,
-                method=request.method,
-                path=request.url.path,
-                query=request.query_params.multi_items(),
-                headers=[(key.decode("latin-1"), value.decode("latin-1")) for key, value in request.headers.raw],
+                method=scope["method"],
+                path=scope["path"],
+                raw_query=scope.get("query_string", b""),
+                raw_headers=scope["headers"],
                 params=call.params if call is not None else None,
                 status=reply.status,
                 endpoint=call.endpoint.id if call is not None else None,
@@ -276,3 +290,31 @@ class Dispatcher:
                 violations=violations,
             )
         )
+
+
+class RequestHeaders(dict[str, str]):
+    """A request's headers by lower-case name (the first of a repeated header); lookups
+    ignore case, like Starlette's ``Headers`` (built once per request from the raw scope)."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        super().__init__()
+        for key, value in raw:
+            name = key.decode("latin-1").lower()
+            if name not in self:
+                dict.__setitem__(self, name, value.decode("latin-1"))
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return dict.__getitem__(self, key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key.lower() if isinstance(key, str) else key)
+
+
+def _hostname(host_header: str) -> str:
+    """``API.Gitter.im:443`` -> ``api.gitter.im``; ``[::1]:8000`` -> ``[::1]``."""
+    if host_header.startswith("["):
+        return host_header[: host_header.find("]") + 1].lower()
+    return host_header.rsplit(":", 1)[0].lower() if host_header else ""

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 
@@ -37,7 +38,7 @@ def redact_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {key: REDACTED if SECRET_KEYS.match(key) else value for key, value in pairs}
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One exchange as it happened; secrets are redacted when it is read (:meth:`public`),
     so recording costs no copy on the request path."""
@@ -45,8 +46,8 @@ class Entry:
     time: float
     method: str
     path: str
-    query: list[tuple[str, str]]
-    headers: list[tuple[str, str]]
+    raw_query: bytes  # as the ASGI scope gave them: decoded only when read
+    raw_headers: list[tuple[bytes, bytes]]
     params: Any
     status: int
     endpoint: str | None
@@ -64,8 +65,8 @@ class Entry:
             "time": self.time,
             "method": self.method,
             "path": self.path,
-            "query": redact_pairs(self.query),
-            "headers": redact_pairs(self.headers),
+            "query": redact_pairs(parse_qsl(self.raw_query.decode("utf-8", "replace"), keep_blank_values=True)),
+            "headers": redact_pairs((key.decode("latin-1"), value.decode("latin-1")) for key, value in self.raw_headers),
             "params": redact(self.params),
             "status": self.status,
             "endpoint": self.endpoint,
@@ -76,6 +77,7 @@ class Entry:
 
 class Journal:
     def __init__(self, size: int = 500) -> None:
+        self.size = size  # 0: record nothing
         self._entries: deque[Entry] = deque(maxlen=size)
 
     def record(self, entry: Entry) -> None:

@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
+from starlette.types import Receive, Scope
 
-from mockserver.core.call import Upload
+from mockserver.core.call import ClientGone, Upload
 from mockserver.core.registry import Endpoint
 
 FORM = "application/x-www-form-urlencoded"
@@ -51,6 +52,8 @@ def _single(pairs: list[tuple[str, str]], where: str, declared: frozenset[str] |
 
 
 def parse_query(raw: bytes, declared: frozenset[str] | None = None) -> dict[str, str]:
+    if not raw:
+        return {}
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict")
     except UnicodeDecodeError:
@@ -58,19 +61,32 @@ def parse_query(raw: bytes, declared: frozenset[str] | None = None) -> dict[str,
     return _single(pairs, "query string", declared)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
+async def read_body(receive: Receive, content_length: str | None, limit: int) -> bytes:
+    """The whole request body; :class:`TooLarge` as soon as it passes ``limit`` (a declared
+    ``Content-Length`` over the limit is refused before anything is read)."""
+    if content_length is not None:
+        if not content_length.isdigit():
             raise BadRequest("Content-Length is not a number")
-        if int(declared) > limit:
-            raise TooLarge(f"request body of {declared} bytes is over the {limit}-byte limit")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
+        if int(content_length) > limit:
+            raise TooLarge(f"request body of {content_length} bytes is over the {limit}-byte limit")
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientGone
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
         if len(body) > limit:
             raise TooLarge(f"request body is over the {limit}-byte limit")
-    return bytes(body)
+        return body
+    collected = bytearray(body)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        collected += message.get("body", b"")
+        if len(collected) > limit:
+            raise TooLarge(f"request body is over the {limit}-byte limit")
+        if not message.get("more_body", False):
+            return bytes(collected)
 
 
 def media_type(content_type: str) -> str:
@@ -78,11 +94,13 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", maxsplit=1)[0].strip().lower()
 
 
-async def parse_body(request: Request, body: bytes, endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Upload]]:
+async def parse_body(
+    scope: Scope, content_type: str, body: bytes, endpoint: Endpoint, declared: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, Upload]]:
     """The body's parameters and uploaded files; an empty body is no parameters."""
-    if not body.strip():
+    if not body or not body.strip():
         return {}, {}
-    kind = media_type(request.headers.get("content-type", ""))
+    kind = media_type(content_type)
     accepted = endpoint.params_in
     if kind in JSON_TYPES and "json" in accepted:
         try:
@@ -97,9 +115,9 @@ async def parse_body(request: Request, body: bytes, endpoint: Endpoint) -> tuple
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError:
             raise BadRequest("the form body is not UTF-8") from None
-        return _single(pairs, "form body", declared_names(endpoint)), {}
+        return _single(pairs, "form body", declared), {}
     if kind == MULTIPART and ("multipart" in accepted or "form" in accepted):
-        return await _parse_multipart(request, body, endpoint)
+        return await _parse_multipart(scope, body, declared)
     expected = ", ".join(sorted({MEDIA_TYPES[location] for location in accepted if location in MEDIA_TYPES})) or "no body"
     raise BadRequest(f"unsupported Content-Type {kind or '(none)'!r}; this endpoint takes {expected}")
 
@@ -107,11 +125,11 @@ async def parse_body(request: Request, body: bytes, endpoint: Endpoint) -> tuple
 MEDIA_TYPES = {"json": "application/json", "form": FORM, "multipart": MULTIPART}  # params location -> body media type
 
 
-async def _parse_multipart(request: Request, body: bytes, endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Upload]]:
+async def _parse_multipart(scope: Scope, body: bytes, declared: frozenset[str]) -> tuple[dict[str, Any], dict[str, Upload]]:
     async def replay() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    copy = Request(request.scope, replay)
+    copy = Request(scope, replay)
     try:
         form = await copy.form(max_files=8, max_fields=200)
     except Exception as error:  # python-multipart raises several types on malformed input
@@ -119,7 +137,6 @@ async def _parse_multipart(request: Request, body: bytes, endpoint: Endpoint) ->
     params: dict[str, Any] = {}
     files: dict[str, Upload] = {}
     seen: set[str] = set()
-    declared = declared_names(endpoint)
     for key, value in form.multi_items():
         if key in seen and key not in declared:
             continue
@@ -136,6 +153,10 @@ async def _parse_multipart(request: Request, body: bytes, endpoint: Endpoint) ->
 
 def merge(query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """Query and body parameters together; the same name in both is a repeated parameter."""
+    if not body:
+        return dict(query)
+    if not query:
+        return body
     repeated = sorted(set(query) & set(body))
     if repeated:
         raise BadRequest(f"parameter {repeated[0]!r} given in both the query string and the body")

@@ -47,23 +47,41 @@ class RouteMatch:
 
 
 class Router:
-    """A route table: (served path template, endpoint) pairs."""
+    """A route table: (served path template, endpoint) pairs.
+
+    Literal paths are looked up in a dict; templated ones are tried only among templates
+    with the same number of segments (a parameter never spans a '/')."""
 
     def __init__(self, routes: Iterable[tuple[str, Endpoint]]) -> None:
-        self._routes = [(compile_template(path), endpoint) for path, endpoint in routes]
+        self._routes = [(compile_template(path), path.count("/"), endpoint) for path, endpoint in routes]
         # literal paths win over templated ones, longer templates before shorter ones
         self._routes.sort(key=lambda route: (route[0].groups, -len(route[0].pattern)))
+        self._literal: dict[str, list[Endpoint]] = {}
+        self._by_depth: dict[int, list[tuple[re.Pattern[str], Endpoint]]] = {}
+        for pattern, depth, endpoint in self._routes:
+            if pattern.groups == 0:
+                self._literal.setdefault(_literal_path(pattern.pattern), []).append(endpoint)
+            self._by_depth.setdefault(depth, []).append((pattern, endpoint))
 
     def match(self, method: str, path: str) -> RouteMatch:
+        for endpoint in self._literal.get(path, ()):
+            if method in endpoint.methods:
+                return RouteMatch(Match.FULL, endpoint, {})
         allowed: list[str] = []
-        for pattern, endpoint in self._routes:
+        for pattern, endpoint in self._by_depth.get(path.count("/"), ()):
             found = pattern.match(path)
             if found is None:
                 continue
             if method in endpoint.methods or (method == "HEAD" and "GET" in endpoint.methods):
-                params = {name: unquote(value) for name, value in found.groupdict().items()}
+                params = {name: unquote(value) if "%" in value else value for name, value in found.groupdict().items()}
                 return RouteMatch(Match.FULL, endpoint, params)
             allowed.extend(endpoint.methods)
         if allowed:
             return RouteMatch(Match.PARTIAL, allowed=tuple(dict.fromkeys(allowed)))
         return RouteMatch(Match.NONE)
+
+
+def _literal_path(pattern: str) -> str:
+    """The path a parameterless compiled template matches: ``^/v1/rooms$`` -> ``/v1/rooms``."""
+    body = pattern.removeprefix("^").removesuffix("$")
+    return re.sub(r"\\(.)", r"\1", body)
