@@ -2,8 +2,8 @@
 ``lounge``), the server's RSS per held connection, and the time from one ``room/say`` until
 every observer has read its answer.
 
-A minimal HTTP/1.1 client on asyncio streams (one connection per observer); every wait is
-bounded by a timeout.
+A minimal HTTP/1.1 client: asyncio streams for set-up calls, one asyncio protocol per observer
+connection; every wait is bounded by a timeout.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import resource
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from bench.calls import LINGR_ROOM, LINGR_SESSION, observer_session
 from bench.servers import HOST, Process
@@ -94,16 +95,57 @@ async def _waiting(port: int, timeout: float) -> int:
     return int(json.loads(answer)["waiting"])
 
 
-async def _observe(port: int, session: str, counter: int, opened: asyncio.Event, timeout: float) -> tuple[float, bytes]:
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), timeout)
-    try:
-        writer.write(_request("GET", f"/lingr/api/event/observe?session={session}&counter={counter}", port))
-        await writer.drain()
-        opened.set()
-        body = await asyncio.wait_for(_read_response(reader), timeout)
-        return time.perf_counter(), body
-    finally:
-        writer.close()
+class _Observer(asyncio.Protocol):
+    """One held ``event/observe``: writes its request on connect and resolves ``answered`` with
+    (arrival time, body) once the whole response is in. A protocol, not streams, so the
+    client's own cost per answer stays small next to the server's."""
+
+    def __init__(self, request: bytes, answered: asyncio.Future[tuple[float, bytes]]) -> None:
+        self.request = request
+        self.answered = answered
+        self.buffer = bytearray()
+        self.body_at = -1
+        self.end = -1
+        self.transport: Any = None  # uvloop's transports are not asyncio.Transport subclasses
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.end < 0:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            length = 0
+            for line in bytes(self.buffer[:head_end]).split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            self.body_at, self.end = head_end + 4, head_end + 4 + length
+        if len(self.buffer) >= self.end and not self.answered.done():
+            self.answered.set_result((time.perf_counter(), bytes(self.buffer[self.body_at : self.end])))
+            if self.transport is not None:
+                self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.answered.done():
+            self.answered.set_exception(ConnectionError(f"observer connection closed before its answer: {exc}"))
+
+
+async def _open_observers(port: int, count: int, counter: int, timeout: float) -> list[asyncio.Future[tuple[float, bytes]]]:
+    """Connect ``count`` observers (at most 500 connecting at once: the listen backlog)."""
+    loop = asyncio.get_running_loop()
+    semaphore = asyncio.Semaphore(500)
+    answers: list[asyncio.Future[tuple[float, bytes]]] = [loop.create_future() for _ in range(count)]
+
+    async def connect(index: int) -> None:
+        request = _request("GET", f"/lingr/api/event/observe?session={observer_session(index)}&counter={counter}", port)
+        async with semaphore:
+            await asyncio.wait_for(loop.create_connection(lambda: _Observer(request, answers[index]), HOST, port), timeout)
+
+    await asyncio.gather(*(connect(index) for index in range(count)))
+    return answers
 
 
 async def _measure(server: Process, count: int, timeout: float) -> LongPollResult:
@@ -112,16 +154,7 @@ async def _measure(server: Process, count: int, timeout: float) -> LongPollResul
     await asyncio.sleep(0.5)
     rss_before = server.rss_kb()
     started = time.perf_counter()
-    opened = [asyncio.Event() for _ in range(count)]
-    semaphore = asyncio.Semaphore(500)  # bounded connect burst (the listen backlog)
-
-    async def observer(index: int) -> tuple[float, bytes]:
-        async with semaphore:
-            task = asyncio.ensure_future(_observe(port, observer_session(index), counter, opened[index], timeout))
-            await asyncio.wait_for(opened[index].wait(), timeout)
-        return await task
-
-    tasks = [asyncio.ensure_future(observer(index)) for index in range(count)]
+    answers = await _open_observers(port, count, counter, timeout)
     held = 0
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
@@ -135,7 +168,7 @@ async def _measure(server: Process, count: int, timeout: float) -> LongPollResul
     posted = time.perf_counter()
     (said,) = await _exchange(port, [("POST", "/lingr/api/room/say", f"session={LINGR_SESSION}&room={LINGR_ROOM}&text=fanout")], timeout)
     message_id = json.loads(said)["message"]["id"]
-    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
+    results = await asyncio.wait_for(asyncio.gather(*answers, return_exceptions=True), timeout)
     finished = [result for result in results if isinstance(result, tuple)]
     delivered = sum(1 for _, body in finished if message_id.encode() in body)
     last = max((at for at, _ in finished), default=posted)
@@ -143,5 +176,10 @@ async def _measure(server: Process, count: int, timeout: float) -> LongPollResul
 
 
 def measure(server: Process, count: int, timeout: float = 120.0) -> LongPollResult:
-    """Run against a mock seeded with ``bench_seed(observers=count)`` and a long --longpoll-timeout."""
-    return asyncio.run(_measure(server, count, timeout))
+    """Run against a mock seeded with ``bench_seed(observers=count)`` and a long --longpoll-timeout.
+    The client runs on uvloop when installed, like the server."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(_measure(server, count, timeout))
+    return uvloop.run(_measure(server, count, timeout))

@@ -115,20 +115,35 @@ class Call:
     disconnected: Callable[[], Awaitable[None]] | None = None
 
     async def hold(self, waiting: Awaitable[T]) -> T:
-        """Await a long-poll wait; raises :class:`ClientGone` as soon as the client disconnects."""
-        waiter = asyncio.ensure_future(waiting)
+        """Await a long-poll wait; raises :class:`ClientGone` as soon as the client disconnects.
+
+        The wait runs in the request's own task; one watcher task cancels it on disconnect
+        (no second task and no ``asyncio.wait`` per held request)."""
         if self.disconnected is None:
-            return await waiter
+            return await waiting
+        task = asyncio.current_task()
+        assert task is not None
+        state = {"gone": False, "finished": False}
+
+        def on_disconnect(watcher: asyncio.Future[None]) -> None:
+            if watcher.cancelled() or watcher.exception() is not None or state["finished"]:
+                return
+            state["gone"] = True
+            task.cancel()
+
         watcher = asyncio.ensure_future(self.disconnected())
+        watcher.add_done_callback(on_disconnect)
         try:
-            done, _ = await asyncio.wait({waiter, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if waiter in done:
-                return waiter.result()
-            raise ClientGone
+            return await waiting
+        except asyncio.CancelledError:
+            if state["gone"]:
+                task.uncancel()
+                raise ClientGone from None
+            raise
         finally:
-            for task in (waiter, watcher):
-                if not task.done():
-                    task.cancel()
+            state["finished"] = True
+            watcher.remove_done_callback(on_disconnect)
+            watcher.cancel()
 
 
 Handler = Callable[[Call], Awaitable[Reply]]

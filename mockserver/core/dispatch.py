@@ -303,7 +303,7 @@ class RequestHeaders(dict[str, str]):
             if name not in self:
                 dict.__setitem__(self, name, value.decode("latin-1"))
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return dict.get(self, key.lower(), default)
 
     def __getitem__(self, key: str) -> str:

@@ -49,16 +49,19 @@ class Hub:
             future: asyncio.Future[None] = loop.create_future()
             for name in names:
                 self._waiters.setdefault(name, set()).add(future)
+            timer = loop.call_later(remaining, _wake, future)
             try:
-                await asyncio.wait_for(asyncio.shield(future), remaining)
-            except TimeoutError:
-                pass
+                await future
             finally:
+                timer.cancel()
                 for name in names:
                     waiters = self._waiters.get(name)
                     if waiters is not None:
                         waiters.discard(future)
                         if not waiters:
                             del self._waiters[name]
-                if not future.done():
-                    future.cancel()
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
