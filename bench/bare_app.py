@@ -50,21 +50,14 @@ app = _from_env()
 
 
 def main(argv: list[str]) -> None:
-    """``python -m bench.bare_app PORT [asyncio|uvloop]``: serve as ``chatmock serve`` does
-    (``asyncio.run(uvicorn.Server(...).serve())``, a plain asyncio loop) or on uvloop."""
-    import asyncio
-
+    """``python -m bench.bare_app PORT``: serve as ``chatmock serve`` does (its event loop choice:
+    uvloop when installed)."""
     import uvicorn
 
-    port, loop = int(argv[0]), (argv[1] if len(argv) > 1 else "asyncio")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"))
-    if loop == "uvloop":
-        import uvloop
+    from mockserver.serve import run_loop
 
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(server.serve())
-    else:
-        asyncio.run(server.serve())
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(argv[0]), log_level="warning", access_log=False, lifespan="off"))
+    run_loop(server.serve())
 
 
 if __name__ == "__main__":

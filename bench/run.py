@@ -56,7 +56,6 @@ class Config:
     suite_apis: list[str] = field(default_factory=list)  # empty: all
     serve_repeats: int = 5
     profile_seconds: float = 0.0
-    uvloop_reference: bool = True  # also load the bare app on uvloop
     skip: list[str] = field(default_factory=list)
 
 
@@ -69,7 +68,6 @@ QUICK = Config(
     prism_apis=["gitter"],
     suite_apis=["lingr"],
     serve_repeats=1,
-    uvloop_reference=False,
 )
 
 
@@ -146,7 +144,6 @@ def load(server: servers.Process, call: BenchCall, config: Config) -> wrk.WrkRes
 class Results:
     mock: dict[str, Measured] = field(default_factory=dict)
     bare: dict[str, Measured] = field(default_factory=dict)
-    bare_uvloop: dict[str, Measured] = field(default_factory=dict)
     prism: dict[str, Measured] = field(default_factory=dict)
     mock_vs_prism: dict[str, Measured] = field(default_factory=dict)
     heavy: dict[str, Measured] = field(default_factory=dict)
@@ -177,25 +174,18 @@ def capture_bodies(mock: servers.Process, chosen: Sequence[BenchCall], folder: P
 def run_http(config: Config, folder: Path, results: Results, mock: servers.Process, seed: Path) -> None:
     chosen = representative_calls()
     bodies = capture_bodies(mock, chosen, folder)
-    start_bare = functools.partial(servers.start_bare, bodies, "asyncio", log=folder / "bare.log")
-    start_uvloop = functools.partial(servers.start_bare, bodies, "uvloop", log=folder / "bare-uvloop.log")
-    with running(start_bare) as bare, contextlib.ExitStack() as stack:
-        fast = stack.enter_context(running(start_uvloop)) if config.uvloop_reference else None
+    start_bare = functools.partial(servers.start_bare, bodies, log=folder / "bare.log")
+    with running(start_bare) as bare:
         for call in chosen:
             mine: list[wrk.WrkResult] = []
             theirs: list[wrk.WrkResult] = []
-            on_uvloop: list[wrk.WrkResult] = []
             for _ in range(config.repeats):
                 if call.kind == "POST":
                     reseed(mock, seed)  # every POST run starts from the same small world
                 mine.append(load(mock, call, config))
                 theirs.append(load(bare, call, config))
-                if fast is not None:
-                    on_uvloop.append(load(fast, call, config))
             results.mock[call.label] = Measured.of(mine)
             results.bare[call.label] = Measured.of(theirs)
-            if on_uvloop:
-                results.bare_uvloop[call.label] = Measured.of(on_uvloop)
             log(
                 f"http {call.label}: mock {fmt_number(results.mock[call.label].rps)} req/s, bare {fmt_number(results.bare[call.label].rps)}"
             )
@@ -325,7 +315,6 @@ def http_table(results: Results) -> str:
     rows = []
     for label, mine in results.mock.items():
         bare = results.bare.get(label)
-        fast = results.bare_uvloop.get(label)
         rows.append(
             [
                 label,
@@ -334,11 +323,10 @@ def http_table(results: Results) -> str:
                 fmt_ratio(ratio(mine.rps, bare.rps if bare else None)),
                 f"{fmt_number(mine.p50_ms)} / {fmt_number(mine.p99_ms)}",
                 f"{fmt_number(bare.p50_ms if bare else None)} / {fmt_number(bare.p99_ms if bare else None)}",
-                fmt_number(fast.rps if fast else None),
-                str(mine.errors + sum(item.errors for item in (bare, fast) if item)),
+                str(mine.errors + (bare.errors if bare else 0)),
             ]
         )
-    headers = ["call", "mock req/s", "bare req/s", "mock/bare", "mock p50/p99 ms", "bare p50/p99 ms", "bare on uvloop req/s", "errors"]
+    headers = ["call", "mock req/s", "bare req/s", "mock/bare", "mock p50/p99 ms", "bare p50/p99 ms", "errors"]
     return table(headers, rows)
 
 
@@ -469,8 +457,8 @@ def render(config: Config, results: Results, started_load: str) -> str:
         "",
         f"- date: {time.strftime('%Y-%m-%d %H:%M:%S')}; Python {platform.python_version()}; {os.cpu_count()} CPUs",
         f"- load average before / after: {started_load} / {load_average()}",
-        "- servers: chatmock serve and the bare app both run `asyncio.run(uvicorn.Server(config).serve())` (asyncio loop, httptools);"
-        " the extra column runs the bare app on uvloop",
+        "- servers: chatmock serve and the bare app run the same way: `uvicorn.Server(config).serve()` on the loop `chatmock serve`"
+        " picks (uvloop when installed), httptools, no access log",
         f"- wrk: 1 thread, {config.connections} connections, {config.duration:g} s per run, {config.repeats} alternated run(s), medians",
     ]
     if "http" not in config.skip:

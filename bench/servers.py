@@ -96,13 +96,12 @@ def start_mock(seed: Path | None, longpoll_timeout: float = 30.0, timeout: float
     return server
 
 
-def start_bare(bodies: Path, loop: str = "asyncio", timeout: float = 30.0, log: Path | None = None) -> Process:
-    """The bare app under uvicorn, started the way ``chatmock serve`` starts the mock
-    (``asyncio.run(uvicorn.Server(config).serve())``: a plain asyncio loop, httptools, no access
-    log, no lifespan), or on uvloop (``loop="uvloop"``) for comparison."""
+def start_bare(bodies: Path, timeout: float = 30.0, log: Path | None = None) -> Process:
+    """The bare app under uvicorn, started the way ``chatmock serve`` starts the mock (same
+    event loop choice, httptools, no access log, no lifespan)."""
     port = free_port()
-    command = [sys.executable, "-m", "bench.bare_app", str(port), loop]
-    server = Process(f"bare Starlette ({loop})", command, port, env={BODIES_ENV: str(bodies)}, log=log)
+    command = [sys.executable, "-m", "bench.bare_app", str(port)]
+    server = Process("bare Starlette", command, port, env={BODIES_ENV: str(bodies)}, log=log)
     server.wait_ready("/", timeout)
     return server
 

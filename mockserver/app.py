@@ -8,6 +8,7 @@ Rocket.Chat host you name), or alone at the root.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import secrets
@@ -51,11 +52,18 @@ class ChatMock:
 
     def reset(self, world: Mapping[str, Any] | None = None) -> None:
         """Empty every API and load ``world`` (a seed document) or the default world."""
+        if self.settings.freeze_gc:
+            gc.unfreeze()  # the old world becomes collectable again
         self.store.reset()
         self.journal.clear()
         self.dispatcher.violations.clear()
         for name, module in self.modules.items():
             module.reset(None if world is None else world.get(name, {}))
+        if self.settings.freeze_gc:
+            # Everything loaded so far lives as long as the world: out of the collector's sight, so
+            # full collections stay short however many messages were seeded (no latency spikes).
+            gc.collect()
+            gc.freeze()
 
     def secrets(self) -> list[str]:
         return [secret for module in self.modules.values() for secret in module.secrets()]
@@ -94,8 +102,12 @@ def create_app(
     admin_token: str | None = None,
     rocketchat_host: str | None = None,
     registry: Registry | None = None,
+    freeze_gc: bool = False,
 ) -> Starlette:
-    """The mock as an ASGI app. ``root`` (default: exactly one API selected) serves it at ``/``."""
+    """The mock as an ASGI app. ``root`` (default: exactly one API selected) serves it at ``/``.
+
+    ``freeze_gc`` (``chatmock serve`` sets it) moves each loaded world into the garbage
+    collector's permanent generation: it is process-wide, so embedders opt in."""
     selected = tuple(apis or API_NAMES)
     unknown = sorted(set(selected) - set(API_NAMES))
     if unknown:
@@ -108,6 +120,7 @@ def create_app(
         longpoll_timeout=longpoll_timeout,
         stream_keepalive=stream_keepalive,
         extra_hosts={rocketchat_host.lower(): "rocketchat"} if rocketchat_host else {},
+        freeze_gc=freeze_gc,
     )
     mock = ChatMock(registry or load_registry(), selected, settings, at_root)
     mock.reset(load_world(seed))

@@ -83,6 +83,7 @@ def run_serve(args: argparse.Namespace) -> int:
             body_limit=args.body_limit,
             admin_token=admin_token,
             rocketchat_host=args.rocketchat_host,
+            freeze_gc=True,
         )
     except (OSError, ValueError) as error:
         print(f"chatmock: cannot start: {error}", file=sys.stderr)
@@ -99,12 +100,12 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"admin: http://{args.host}:{args.port}{ADMIN_PREFIX}/docs" + (f" (header {ADMIN_HEADER})" if admin_token else ""), flush=True)
     ports = [args.port] + ([args.lingr_observe_port] if args.lingr_observe_port and "lingr" in apis else [])
     with contextlib.suppress(KeyboardInterrupt):
-        _run_loop(_serve_all(app, args.host, ports))
+        run_loop(_serve_all(app, args.host, ports))
     print("chatmock stopped", flush=True)
     return 0
 
 
-def _run_loop(main: Any) -> None:
+def run_loop(main: Any) -> None:
     """uvloop when installed (uvicorn[standard] brings it), asyncio otherwise."""
     try:
         import uvloop

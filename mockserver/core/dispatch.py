@@ -36,6 +36,7 @@ class Settings:
     longpoll_timeout: float = 30.0
     stream_keepalive: float = 15.0
     extra_hosts: Mapping[str, str] = field(default_factory=dict)  # host -> api (e.g. a Rocket.Chat host)
+    freeze_gc: bool = False  # after each (re)load, gc.freeze() the world (chatmock serve)
 
 
 @dataclass
