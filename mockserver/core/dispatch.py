@@ -298,11 +298,8 @@ class RequestHeaders(dict[str, str]):
     ignore case, like Starlette's ``Headers`` (built once per request from the raw scope)."""
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        super().__init__()
-        for key, value in raw:
-            name = key.decode("latin-1").lower()
-            if name not in self:
-                dict.__setitem__(self, name, value.decode("latin-1"))
+        # ASGI servers send lower-case names; reversed, so the first of a repeated header wins
+        super().__init__((key.decode("latin-1").lower(), value.decode("latin-1")) for key, value in reversed(raw))
 
     def get(self, key: str, default: Any = None) -> Any:
         return dict.get(self, key.lower(), default)
