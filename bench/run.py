@@ -50,7 +50,6 @@ class Config:
     repeats: int = 3  # alternated runs per server and call; medians reported
     connections: int = 10
     messages: int = 500_000  # stored messages for the heavy run (per API, in each POST's room)
-    gitter_messages: int = 50_000  # Gitter's seed load is quadratic (see BENCHMARKS.md)
     observers: list[int] = field(default_factory=lambda: [1_000, 10_000])
     prism_apis: list[str] = field(default_factory=lambda: list(API_NAMES))
     suite_apis: list[str] = field(default_factory=list)  # empty: all
@@ -63,7 +62,6 @@ QUICK = Config(
     duration=1.0,
     repeats=1,
     messages=2_000,
-    gitter_messages=2_000,
     observers=[1_000],
     prism_apis=["gitter"],
     suite_apis=["lingr"],
@@ -261,26 +259,22 @@ def run_prism(config: Config, folder: Path, results: Results, mock: servers.Proc
 
 
 def run_heavy(config: Config, folder: Path, results: Results) -> None:
-    """Two mocks in turn: Gitter seeded with ``gitter_messages`` (its loader is quadratic), then
-    the other APIs seeded with ``messages``; the POST and GET of each measured."""
-    plans = [(["gitter"], config.gitter_messages), ([api for api in API_NAMES if api != "gitter"], config.messages)]
-    for apis, size in plans:
-        if size <= 0:
-            continue
-        seed = write_seed(folder, f"seed-heavy-{size}.json", messages=size, heavy=tuple(apis))
-        log(f"heavy: starting a mock with {size:,} stored messages per API ({', '.join(apis)} measured)")
-        started = time.perf_counter()
-        with running(functools.partial(servers.start_mock, seed, timeout=3600, log=folder / "mock-heavy.log")) as mock:
-            if "rocketchat" in apis or results.heavy_load_seconds is None:
-                results.heavy_load_seconds = time.perf_counter() - started
-            for call in representative_calls():
-                if call.api not in apis:
-                    continue
-                runs = [load(mock, call, config) for _ in range(config.repeats)]
-                results.heavy[call.label] = Measured.of(runs)
-                results.heavy_sizes[call.label] = size
-                log(f"heavy {call.label}: p99 {fmt_number(results.heavy[call.label].p99_ms)} ms")
-        seed.unlink()
+    """One mock with ``messages`` stored messages in each API's POST room; the POST and GET of
+    each measured."""
+    size = config.messages
+    if size <= 0:
+        return
+    seed = write_seed(folder, f"seed-heavy-{size}.json", messages=size)
+    log(f"heavy: starting a mock with {size:,} stored messages per API")
+    started = time.perf_counter()
+    with running(functools.partial(servers.start_mock, seed, timeout=3600, log=folder / "mock-heavy.log")) as mock:
+        results.heavy_load_seconds = time.perf_counter() - started
+        for call in representative_calls():
+            runs = [load(mock, call, config) for _ in range(config.repeats)]
+            results.heavy[call.label] = Measured.of(runs)
+            results.heavy_sizes[call.label] = size
+            log(f"heavy {call.label}: p99 {fmt_number(results.heavy[call.label].p99_ms)} ms")
+    seed.unlink()
 
 
 def run_longpoll(config: Config, folder: Path, results: Results) -> None:
@@ -491,7 +485,6 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path | None]:
     parser.add_argument("--repeats", type=int, help="alternated runs per server and call")
     parser.add_argument("--connections", type=int, help="wrk connections")
     parser.add_argument("--messages", type=int, help="stored messages for the heavy run (0: skip)")
-    parser.add_argument("--gitter-messages", type=int, help="stored Gitter messages for the heavy run (its load is quadratic)")
     parser.add_argument("--observers", type=int, action="append", help="held observers (repeatable)")
     parser.add_argument("--profile", type=float, metavar="SECONDS", help="py-spy the mock for SECONDS under wrk load")
     parser.add_argument("--skip", action="append", choices=SECTIONS, default=[], help="leave a section out (repeatable)")
@@ -503,7 +496,6 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path | None]:
         "repeats": args.repeats,
         "connections": args.connections,
         "messages": args.messages,
-        "gitter_messages": args.gitter_messages,
         "observers": args.observers,
         "profile_seconds": args.profile,
     }
