@@ -9,6 +9,7 @@ Media URLs are built from the base URL the client used: ``<base>/1/messages/<id>
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,10 @@ from mockserver.apis.bocco import media
 from mockserver.apis.bocco.world import JST, Member, Message, Room, User, World
 
 
+@functools.lru_cache(maxsize=4096)
 def date(value: datetime) -> str:
+    """Cached: rooms/joined renders the same join, update and message dates on every call
+    (equal instants render alike whatever their time zone, so they may share an entry)."""
     return value.astimezone(JST).replace(microsecond=0).isoformat()
 
 

@@ -240,7 +240,7 @@ class GitterApi(BaseApi):
 
     def _messages_list(self, call: Call) -> JsonReply:
         world, room, me = self.world, self._room(call), self._me(call)
-        found = paging.page(room.messages, call.params)
+        found = paging.page(room.messages, call.params, room.positions)
         return JsonReply(HTTPStatus.OK, [render.message(world, room, item, me.id) for item in found])
 
     @handles("gitter.rooms.chatMessages.get")
@@ -323,8 +323,10 @@ class GitterApi(BaseApi):
         room = self._unread_room(call, me)
         if room is not None:
             wanted = set(ids)
-            room.unread[me.id] = [item for item in room.unread.get(me.id, ()) if item not in wanted]
-            room.unread_mentions[me.id] = [item for item in room.unread_mentions.get(me.id, ()) if item not in wanted]
+            unread, mentions = room.unread.setdefault(me.id, {}), room.unread_mentions.setdefault(me.id, {})
+            for ident in wanted:
+                unread.pop(ident, None)
+                mentions.pop(ident, None)
             for ident in wanted:
                 message = room.by_id.get(ident)
                 if message is not None and message.user_id != me.id:

@@ -2,7 +2,9 @@
 
 Mentions (``@username`` of a known user), links (``http(s)://...``) and issues (``#11``)
 are marked up the way the documented examples show (gitterHQ/docs 05); everything else is
-HTML-escaped.
+HTML-escaped. Users never change after a world is loaded, so the text alone decides the
+markup: :func:`of` keeps the markup of recent texts, so a posted message is marked up once and a
+page read again is not marked up again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from mockserver.apis.gitter.world import World
 
+CACHED_TEXTS = 2048  # the markup of this many recent texts is kept, per world
+CACHED_TEXT_LENGTH = 4096  # longer texts are marked up on every use
 _TOKENS = re.compile(r"(?P<url>https?://[^\s<>\"]+)|(?<![\w@])@(?P<mention>[A-Za-z0-9_-]+)|(?<![\w&#])#(?P<issue>[0-9]+)\b")
 
 
@@ -29,7 +33,23 @@ class Markup:
         return {str(item["userId"]) for item in self.mentions}
 
 
+def of(text: str, world: World) -> Markup:
+    """:func:`markup`, remembered for the world's recent texts (oldest forgotten first). The
+    result is shared: its lists go into replies as they are, and nothing changes them."""
+    cache = world.markups
+    found = cache.get(text)
+    if found is None:
+        found = markup(text, world)
+        if len(text) <= CACHED_TEXT_LENGTH:
+            if len(cache) >= CACHED_TEXTS:
+                del cache[next(iter(cache))]
+            cache[text] = found
+    return found
+
+
 def markup(text: str, world: World) -> Markup:
+    if _TOKENS.search(text) is None:  # plain text: only escaped
+        return Markup(html=html.escape(text, quote=False))
     out: list[str] = []
     result = Markup(html="")
     position = 0

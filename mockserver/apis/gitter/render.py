@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.apis.gitter.markup import markup
+from mockserver.apis.gitter import markup
 from mockserver.apis.gitter.world import Message, Room, User, World
 
 
@@ -47,34 +47,47 @@ def other_party(world: World, room: Room, viewer: str) -> User:
 def room(world: World, place: Room, viewer: str, *, full: bool = False) -> dict[str, Any]:
     """A Room as ``viewer`` sees it; ``full`` adds userCount/lastAccessTime on ONETOONE rooms
     (as /v1/user/:userId/rooms shows them, gitterHQ/docs 06)."""
-    body: dict[str, Any] = {"id": place.id}
+    unread = place.unread.get(viewer)
+    mentioned = place.unread_mentions.get(viewer)
+    last = place.last_access.get(viewer)
+    body: dict[str, Any]
     if place.one_to_one:
         other = other_party(world, place, viewer)
-        body.update(name=other.display_name, topic=place.topic, oneToOne=True, user=user(other))
-        url = f"/{other.username}"
-    else:
-        assert place.uri is not None
-        body.update(name=place.name, topic=place.topic, uri=place.uri, oneToOne=False, userCount=len(place.members))
-        url = f"/{place.uri}"
-    if full and place.one_to_one:
-        body["userCount"] = len(place.members)
-    body.update(
-        unreadItems=len(place.unread.get(viewer, ())),
-        mentions=len(place.unread_mentions.get(viewer, ())),
-        lurk=False,
-        url=url,
-        githubType=place.github_type,
-    )
-    last = place.last_access.get(viewer)
-    if last is not None and (full or not place.one_to_one):
+        body = {"id": place.id, "name": other.display_name, "topic": place.topic, "oneToOne": True, "user": user(other)}
+        if full:
+            body["userCount"] = len(place.members)
+        body["unreadItems"] = len(unread) if unread else 0
+        body["mentions"] = len(mentioned) if mentioned else 0
+        body["lurk"] = False
+        body["url"] = f"/{other.username}"
+        body["githubType"] = place.github_type
+        if last is not None and full:
+            body["lastAccessTime"] = last
+        return body
+    assert place.uri is not None
+    body = {
+        "id": place.id,
+        "name": place.name,
+        "topic": place.topic,
+        "uri": place.uri,
+        "oneToOne": False,
+        "userCount": len(place.members),
+        "unreadItems": len(unread) if unread else 0,
+        "mentions": len(mentioned) if mentioned else 0,
+        "lurk": False,
+        "url": f"/{place.uri}",
+        "githubType": place.github_type,
+    }
+    if last is not None:
         body["lastAccessTime"] = last
-    if not place.one_to_one:
-        body.update(security=place.security, tags=list(place.tags), v=place.v)
+    body["security"] = place.security
+    body["tags"] = list(place.tags)
+    body["v"] = place.v
     return body
 
 
 def message(world: World, place: Room, item: Message, viewer: str) -> dict[str, Any]:
-    marked = markup(item.text, world)
+    marked = markup.of(item.text, world)
     body: dict[str, Any] = {
         "id": item.id,
         "text": item.text,

@@ -36,15 +36,19 @@ world raises ``ValueError`` (the admin seed endpoint answers 400 and loads the d
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from mockserver.core.store import Clock
+
+if TYPE_CHECKING:
+    from mockserver.apis.gitter.markup import Markup
 
 DEFAULT_WORLD_FILE = Path(__file__).with_name("world.json")
 DEFAULT_RATE_LIMIT = 100
@@ -99,8 +103,10 @@ class Room:
     admins: set[str] = field(default_factory=set)
     messages: list[Message] = field(default_factory=list)  # oldest first
     by_id: dict[str, Message] = field(default_factory=dict)
-    unread: dict[str, list[str]] = field(default_factory=dict)  # user id -> unread message ids
-    unread_mentions: dict[str, list[str]] = field(default_factory=dict)
+    positions: dict[str, int] = field(default_factory=dict)  # message id -> its index in messages
+    # user id -> unread message ids, oldest first (a dict as an ordered set: O(1) lookups and removals)
+    unread: dict[str, dict[str, None]] = field(default_factory=dict)
+    unread_mentions: dict[str, dict[str, None]] = field(default_factory=dict)
     last_access: dict[str, str] = field(default_factory=dict)
     message_log: list[str] = field(default_factory=list)  # stream chatMessages: new message ids
     event_log: list[tuple[str, str, str]] = field(default_factory=list)  # stream events: (operation, resource, id)
@@ -116,11 +122,12 @@ class Room:
     def add_member(self, user_id: str, when: str) -> None:
         if user_id not in self.members:
             self.members.append(user_id)
-        self.unread.setdefault(user_id, [])
-        self.unread_mentions.setdefault(user_id, [])
+        self.unread.setdefault(user_id, {})
+        self.unread_mentions.setdefault(user_id, {})
         self.last_access.setdefault(user_id, when)
 
     def add_message(self, message: Message) -> None:
+        self.positions[message.id] = len(self.messages)
         self.messages.append(message)
         self.by_id[message.id] = message
 
@@ -133,6 +140,7 @@ class World:
     rooms: dict[str, Room] = field(default_factory=dict)  # in world order
     rate_limit: int = DEFAULT_RATE_LIMIT
     rate_windows: dict[str, list[float]] = field(default_factory=dict)  # token -> [window start, count]
+    markups: dict[str, Markup] = field(default_factory=dict)  # recent texts -> their markup (see markup.of)
 
     def user_named(self, username: str) -> User | None:
         user_id = self.usernames.get(username.lower())
@@ -166,6 +174,7 @@ class IdMaker:
                 return candidate
 
 
+@functools.lru_cache(maxsize=64)
 def kind_tag(kind: str) -> int:
     return sum(kind.encode()) & 0xFFFF
 
@@ -178,7 +187,11 @@ def default_world() -> dict[str, Any]:
 
 def _need(condition: bool, message: str) -> None:
     if not condition:
-        raise ValueError(f"gitter world: {message}")
+        _fail(message)
+
+
+def _fail(message: str) -> NoReturn:
+    raise ValueError(f"gitter world: {message}")
 
 
 def _object_id(value: Any, what: str, make: IdMaker, world: World, kind: str) -> str:
@@ -276,19 +289,18 @@ def _load_room(world: World, raw: Any, make: IdMaker, now: str) -> None:
 
 
 def _load_message(world: World, room: Room, raw: Any, make: IdMaker, now: str) -> None:
+    # messages can be many: error texts are built only on failure
     _need(isinstance(raw, Mapping), "each message is an object")
     sender = world.user_named(str(raw.get("from", "")))
-    _need(sender is not None, f"message in room {room.uri or room.id}: unknown sender {raw.get('from')!r}")
-    assert sender is not None
+    if sender is None:
+        _fail(f"message in room {room.uri or room.id}: unknown sender {raw.get('from')!r}")
     text = raw.get("text")
     _need(isinstance(text, str), "each message needs a text")
     sent = raw.get("sent", now)
     edited = raw.get("editedAt")
     for value, what in ((sent, "sent"), (edited, "editedAt")):
-        _need(
-            value is None or (isinstance(value, str) and bool(_TIMESTAMP.match(value))),
-            f"message {what} {value!r} is not like 2014-03-25T11:51:32.289Z",
-        )
+        if not (value is None or (isinstance(value, str) and _TIMESTAMP.match(value))):
+            _fail(f"message {what} {value!r} is not like 2014-03-25T11:51:32.289Z")
     message = Message(
         id=_object_id(raw.get("id"), "message", make, world, "message"),
         room_id=room.id,
@@ -300,21 +312,23 @@ def _load_message(world: World, room: Room, raw: Any, make: IdMaker, now: str) -
         v=2 if edited else 1,
     )
     room.add_message(message)
-    unread_by = set(_member_ids(world, _strings(raw.get("unreadBy", []), "unreadBy"), "unreadBy"))
+    unread_by = set(_member_ids(world, _strings(raw["unreadBy"], "unreadBy"), "unreadBy")) if "unreadBy" in raw else set()
     deliver(world, room, message, unread_by)
 
 
 def deliver(world: World, room: Room, message: Message, unread_by: set[str]) -> None:
     """Count ``message`` as unread for the members in ``unread_by`` (mentions too), read for the others."""
-    from mockserver.apis.gitter.markup import markup
+    from mockserver.apis.gitter import markup
 
-    mentioned = markup(message.text, world).mentioned_ids
+    mentioned: set[str] | None = None  # marked up only when someone has it unread
     for member in room.members:
         if member == message.user_id:
             continue
         if member in unread_by:
-            room.unread.setdefault(member, []).append(message.id)
+            room.unread.setdefault(member, {})[message.id] = None
+            if mentioned is None:
+                mentioned = markup.of(message.text, world).mentioned_ids
             if member in mentioned:
-                room.unread_mentions.setdefault(member, []).append(message.id)
+                room.unread_mentions.setdefault(member, {})[message.id] = None
         else:
             message.read_by.add(member)

@@ -38,15 +38,22 @@ def bot(item: Bot) -> dict[str, Any]:
     return {"id": item.id, "name": item.name, "icon_url": item.icon_url, "status": item.status}
 
 
+def faved(world: World, item: Room, viewer: str) -> list[str]:
+    """The viewer's favourites among the room's messages, in the room's order: ascending ids
+    (ids increase along each room), found from the favourites, not from every message."""
+    favorites = world.favorites.get(viewer, ())
+    mine = (message_id for message_id in favorites if message_id in world.messages and world.messages[message_id].room == item.id)
+    return [str(message_id) for message_id in sorted(mine)]
+
+
 def room(world: World, item: Room, viewer: str, latest: int) -> dict[str, Any]:
     """room/show's Room: roster, the ``latest`` newest messages oldest first, the viewer's favourites."""
-    favorites = world.favorites.get(viewer, set())
     return {
         "id": item.id,
         "name": item.name,
         "blurb": item.blurb,
         "is_public": item.is_public,
-        "faved_message_ids": [str(message_id) for message_id in item.message_ids if message_id in favorites],
+        "faved_message_ids": faved(world, item, viewer),
         "roster": {
             "bots": [bot(world.bots[name]) for name in item.bots if name in world.bots],
             "members": [member(world, item, world.users[name]) for name in item.members if name in world.users],

@@ -57,7 +57,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.store import random_token
+from mockserver.core.store import RandomText
 
 BASE62 = string.ascii_letters + string.digits
 PUBLIC_ID_LENGTH = 6  # shared/api/lingr.md: session / public ids are 6-char base62
@@ -65,6 +65,9 @@ EVENT_LOG_SIZE = 5000  # events kept for observers resuming from an older counte
 DEFAULT_WORLD = Path(__file__).with_name("world.json")
 Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 OFFSET_FORMAT = "%Y-%m-%dT%H:%M:%S+00:00"
+
+
+random_base62 = RandomText(BASE62)
 
 
 @dataclass
@@ -158,7 +161,7 @@ class World:
     def new_public_id(self) -> str:
         taken = {session.public_id for session in self.sessions.values()} | set(self.sessions)
         while True:
-            candidate = random_token(BASE62, PUBLIC_ID_LENGTH)
+            candidate = random_base62(PUBLIC_ID_LENGTH)
             if candidate not in taken:
                 return candidate
 
@@ -291,7 +294,7 @@ def _load_room(world: World, item: Mapping[str, Any], stamp: str) -> None:
             room=room_id,
             speaker_id=speaker,
             nickname=_text(entry, "nickname", user.nickname if user else bot.name if bot else speaker),
-            public_session_id=_text(entry, "public_session_id", random_token(BASE62, PUBLIC_ID_LENGTH)),
+            public_session_id=_text(entry, "public_session_id", random_base62(PUBLIC_ID_LENGTH)),
             icon_url=user.icon_url if user else bot.icon_url if bot else "",
             text=_text(entry, "text", ""),
             timestamp=_text(entry, "timestamp", stamp),

@@ -7,6 +7,7 @@ it today; realtime is out of scope for this API).
 
 from __future__ import annotations
 
+import bisect
 import json
 import secrets
 from collections.abc import Callable, Mapping
@@ -373,17 +374,32 @@ class RocketChatApi(BaseApi):
         inclusive = params.get("inclusive") == "true"
         hide_threads = params.get("showThreadMessages") == "false"
         offset, count = self._page(params, self.world.settings["historyCount"])
-        found = []
-        for stored in reversed(self.world.timeline(room.id)):
-            if latest is not None and (stored.ms > latest or (stored.ms == latest and not inclusive)):
-                continue
+        # negative bounds (which the schema rules out) count from the end: then every match is needed
+        wanted = offset + count if offset >= 0 and count >= 0 else None
+        found = self._history(self.world.timeline(room.id), latest, oldest, inclusive, hide_threads, wanted)
+        page = found[offset : offset + count]
+        return JsonReply(200, {"messages": [render.message(stored) for stored in page], "success": True})
+
+    @staticmethod
+    def _history(
+        timeline: list[Stored], latest: int | None, oldest: int | None, inclusive: bool, hide_threads: bool, wanted: int | None
+    ) -> list[Stored]:
+        """The matching messages newest first, at most ``wanted``: the timeline is in ts order, so
+        ``latest`` is found by bisection and the walk stops below ``oldest`` or when enough are found."""
+        end = len(timeline)
+        if latest is not None:
+            end = (bisect.bisect_right if inclusive else bisect.bisect_left)(timeline, latest, key=lambda stored: stored.ms)
+        found: list[Stored] = []
+        for index in range(end - 1, -1, -1):
+            if wanted is not None and len(found) >= wanted:
+                break
+            stored = timeline[index]
             if oldest is not None and (stored.ms < oldest or (stored.ms == oldest and not inclusive)):
-                continue
+                break
             if hide_threads and stored.doc.get("tmid") and not stored.doc.get("tshow"):
                 continue
             found.append(stored)
-        page = found[offset : offset + count]
-        return JsonReply(200, {"messages": [render.message(stored) for stored in page], "success": True})
+        return found
 
     @handles("rocketchat.channels.messages")
     async def channels_messages(self, call: Call) -> Reply:
@@ -392,11 +408,15 @@ class RocketChatApi(BaseApi):
         params = call.params
         offset, count = self._page(params, self.world.settings["defaultCount"])
         sort = self._sort(params)
-        messages = [render.message(stored) for stored in reversed(self.world.timeline(room.id))]  # newest first
+        timeline = self.world.timeline(room.id)
         mention_ids = self._id_list(params.get("mentionIds"))
+        starred_ids = self._id_list(params.get("starredIds"))
+        unfiltered = mention_ids is None and starred_ids is None and params.get("pinned") != "true"
+        if sort is None and unfiltered and offset >= 0 and count >= 0:
+            return self._newest_page(timeline, offset, count)
+        messages = [render.message(stored) for stored in reversed(timeline)]  # newest first
         if mention_ids is not None:
             messages = [item for item in messages if any(m.get("_id") in mention_ids for m in item.get("mentions", ()))]
-        starred_ids = self._id_list(params.get("starredIds"))
         if starred_ids is not None:
             messages = [item for item in messages if any(s.get("_id") in starred_ids for s in item.get("starred", ()))]
         if params.get("pinned") == "true":
@@ -405,6 +425,15 @@ class RocketChatApi(BaseApi):
             messages = self._sorted(messages, sort)
         page = messages[offset : offset + count]
         return JsonReply(200, {"messages": page, "count": len(page), "offset": offset, "total": len(messages), "success": True})
+
+    @staticmethod
+    def _newest_page(timeline: list[Stored], offset: int, count: int) -> JsonReply:
+        """channels.messages without filters or sort: the page newest first, sliced from the
+        end of the timeline (no pass over the other messages)."""
+        total = len(timeline)
+        stop = max(0, total - offset)
+        page = [render.message(stored) for stored in reversed(timeline[max(0, stop - count) : stop])] if count > 0 else []
+        return JsonReply(200, {"messages": page, "count": len(page), "offset": offset, "total": total, "success": True})
 
     @staticmethod
     def _id_list(raw: Any) -> set[str] | None:

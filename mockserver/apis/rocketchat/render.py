@@ -1,8 +1,12 @@
-"""State -> Rocket.Chat JSON shapes (users.list users, login ``me``, rooms.get rooms, messages)."""
+"""State -> Rocket.Chat JSON shapes (users.list users, login ``me``, rooms.get rooms, messages).
+
+A rendered shape may share lists and dicts with the state (a message is its stored document):
+replies are encoded as soon as the handler returns and nothing changes them, so no copy is
+made; a caller that wants to change a rendered shape copies it first.
+"""
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -34,7 +38,7 @@ def list_user(user: User) -> dict[str, Any]:
         "nameInsensitive": user.name.lower(),
     }
     if user.emails:
-        body["emails"] = copy.deepcopy(user.emails)
+        body["emails"] = user.emails
     if user.last_login_ms is not None:
         body["lastLogin"] = iso(user.last_login_ms)
     return body
@@ -45,23 +49,24 @@ def me(user: User, base_url: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "_id": user.id,
         "name": user.name,
-        "emails": copy.deepcopy(user.emails),
+        "emails": user.emails,
         "status": user.status,
         "statusConnection": "online" if user.status != "offline" else "offline",
         "username": user.username,
         "utcOffset": int(user.utc_offset) if float(user.utc_offset).is_integer() else user.utc_offset,
         "active": user.active,
         "roles": list(user.roles),
-        "settings": {"preferences": copy.deepcopy(user.extra.get("preferences", {}))},
+        "settings": {"preferences": user.extra.get("preferences", {})},
         "avatarUrl": f"{base_url}/avatar/{user.username}",
     }
     if "customFields" in user.extra:
-        body["customFields"] = copy.deepcopy(user.extra["customFields"])
+        body["customFields"] = user.extra["customFields"]
     return body
 
 
 def message(stored: Stored) -> dict[str, Any]:
-    return copy.deepcopy(stored.doc)
+    """The stored document itself (see the module docstring)."""
+    return stored.doc
 
 
 def room(world: World, item: Room) -> dict[str, Any]:
@@ -75,14 +80,15 @@ def room(world: World, item: Room) -> dict[str, Any]:
         "msgs": len(timeline),
         "usersCount": len(item.members),
     }
-    members = [world.users[member] for member in item.members if member in world.users]
+    users = world.users
+    members = [users[member] for member in item.members if member in users]
     if item.t == "d":
         body["usernames"] = [member.username for member in members]
         body["uids"] = [member.id for member in members]
     else:
         body["name"] = item.name or item.id
         body["fname"] = str(item.extra.get("fname", body["name"]))
-        creator = world.users.get(item.creator or "")
+        creator = users.get(item.creator or "")
         if creator is not None:
             body["u"] = user_ref(creator)
     body["default"] = bool(item.extra.get("default", False))

@@ -37,6 +37,7 @@ rooms a user has left or that were deleted: ``rooms.get?updatedSince=`` lists th
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.store import Namespace, Store, random_token
+from mockserver.core.store import Namespace, RandomText, Store
 
 WORLD_FILE = Path(__file__).with_name("world.json")
 METEOR_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
@@ -53,18 +54,24 @@ PAT = "personal"
 LOGIN = "login"
 
 
+_meteor_text = RandomText(METEOR_ALPHABET)
+_token_text = RandomText(TOKEN_ALPHABET)
+
+
 def new_id() -> str:
     """A Meteor ``Random.id()``: 17 characters of the unambiguous alphabet."""
-    return random_token(METEOR_ALPHABET, 17)
+    return _meteor_text(17)
 
 
 def new_token() -> str:
     """An authToken like Meteor's ``Random.secret()``: 43 base64url characters."""
-    return random_token(TOKEN_ALPHABET, 43)
+    return _token_text(43)
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(ms: int) -> str:
-    """Epoch milliseconds -> ``2016-12-09T12:50:51.555Z``."""
+    """Epoch milliseconds -> ``2016-12-09T12:50:51.555Z`` (cached: rooms.get renders the same
+    creation, update and last-message times on every call)."""
     moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
@@ -271,14 +278,20 @@ class World:
 
     def add_message(self, doc: dict[str, Any]) -> Stored:
         """Store a message document (with ``_id``, ``rid`` and ``ts``) in its room, in ts order."""
-        ms = parse_iso(str(doc["ts"]))
+        ts = str(doc["ts"])
+        ms = parse_iso(ts)
         stored = Stored(ms=ms, seq=self.state.next_id("message-seq"), doc=doc)
-        timeline = self.timeline(str(doc["rid"]))
-        bisect.insort(timeline, stored, key=lambda item: (item.ms, item.seq))
+        room_id = str(doc["rid"])
+        timeline = self.timeline(room_id)
+        if not timeline or timeline[-1].ms <= ms:  # the usual case: the newest (seq only grows)
+            timeline.append(stored)
+        else:
+            bisect.insort(timeline, stored, key=lambda item: (item.ms, item.seq))
         self.messages[str(doc["_id"])] = stored
-        room = self.rooms.get(str(doc["rid"]))
+        room = self.rooms.get(room_id)
         if room is not None:
-            room.updated_ms = max(room.updated_ms, parse_iso(str(doc.get("_updatedAt", doc["ts"]))))
+            updated = str(doc.get("_updatedAt", ts))
+            room.updated_ms = max(room.updated_ms, ms if updated == ts else parse_iso(updated))
         return stored
 
     # loading ---------------------------------------------------------------------
@@ -290,8 +303,9 @@ class World:
             self.add_user(spec, now)
         for spec in world.get("rooms", ()):
             self.add_room(spec, now)
+        known: dict[tuple[str, str], Any] = {}  # (room | user, name) -> Room | User: one lookup per name
         for spec in world.get("messages", ()):
-            self.add_message(self._world_message(spec, now))
+            self.add_message(self._world_message(spec, now, known))
         for spec in world.get("removedRooms", ()):
             self.removed.append(
                 {
@@ -301,17 +315,23 @@ class World:
                 }
             )
 
-    def _world_message(self, spec: Mapping[str, Any], now: int) -> dict[str, Any]:
+    def _world_message(self, spec: Mapping[str, Any], now: int, known: dict[tuple[str, str], Any]) -> dict[str, Any]:
+        """A seeded message as stored; ``known`` remembers the rooms and senders already looked up
+        (rooms and users do not change while messages load)."""
         doc = {key: value for key, value in spec.items() if key not in ("room", "user")}
         if "room" in spec:
-            room = self.room_by_name(str(spec["room"]))
+            name = str(spec["room"])
+            room = known.get(("room", name)) or self.room_by_name(name)
             if room is None:
                 raise ValueError(f"rocketchat world: unknown room {spec['room']!r}")
+            known["room", name] = room
             doc["rid"] = room.id
         if str(doc.get("rid")) not in self.rooms:
             raise ValueError(f"rocketchat world: message {spec!r} names no known room")
         if "user" in spec:
-            user = self.users[self._user_id(str(spec["user"]))]
+            name = str(spec["user"])
+            user = known.get(("user", name)) or self.users[self._user_id(name)]
+            known["user", name] = user
             doc["u"] = {"_id": user.id, "username": user.username, "name": user.name}
         if not isinstance(doc.get("u"), dict):
             raise ValueError(f"rocketchat world: message {spec!r} names no sender (user)")
