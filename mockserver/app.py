@@ -74,13 +74,18 @@ class ChatMockApp(Starlette):
     dispatcher (no path regex in between, so any path, newlines included, gets the API's
     own 404)."""
 
+    dispatcher: Dispatcher
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and path != ADMIN_PREFIX and not path.startswith(ADMIN_PREFIX + "/"):
-            scope["app"] = self
-            await self.state.chatmock.dispatcher(scope, receive, send)
+        if scope["type"] == "http" and not _is_admin(path):
+            await self.dispatcher(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+def _is_admin(path: str) -> bool:
+    return path.startswith(ADMIN_PREFIX) and (len(path) == len(ADMIN_PREFIX) or path[len(ADMIN_PREFIX)] == "/")
 
 
 def load_world(seed: str | Path | Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -126,6 +131,7 @@ def create_app(
     mock.reset(load_world(seed))
     app = ChatMockApp(routes=[Mount(ADMIN_PREFIX, routes=_admin_routes(mock, admin_token))])
     app.state.chatmock = mock
+    app.dispatcher = mock.dispatcher
     return app
 
 

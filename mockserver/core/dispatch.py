@@ -102,8 +102,7 @@ class Dispatcher:
                 return api, found
         return None, found
 
-    def base_url(self, scope: Scope, headers: RequestHeaders, endpoint: Endpoint) -> str:
-        host_header = headers.get("host")
+    def base_url(self, scope: Scope, host_header: str, endpoint: Endpoint) -> str:
         if not host_header:
             server = scope.get("server") or ("127.0.0.1", 80)
             host_header = f"{server[0]}:{server[1]}"
@@ -179,7 +178,7 @@ class Dispatcher:
             headers=headers,
             query=query,
             files=files,
-            base_url=self.base_url(scope, headers, endpoint),
+            base_url=self.base_url(scope, headers.get("host", ""), endpoint),
             disconnected=lambda: wait_for_disconnect(receive),
         )
         if endpoint.path_checker is not None:

@@ -60,8 +60,7 @@ _TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}
 
 def timestamp(clock: Clock) -> str:
     """ISO-8601 UTC with milliseconds and Z, e.g. 2014-03-25T11:51:32.289Z."""
-    now = datetime.fromtimestamp(clock.timestamp(), tz=UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    return datetime.fromtimestamp(clock.timestamp(), tz=UTC).isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 @dataclass

@@ -72,8 +72,8 @@ def new_token() -> str:
 def iso(ms: int) -> str:
     """Epoch milliseconds -> ``2016-12-09T12:50:51.555Z`` (cached: rooms.get renders the same
     creation, update and last-message times on every call)."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
+    return moment.isoformat()[:-6] + f".{ms % 1000:03d}Z"  # "+00:00" -> ".mmmZ"
 
 
 def parse_iso(text: str) -> int:
