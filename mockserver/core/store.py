@@ -6,7 +6,9 @@ namespace. ``reset`` empties everything, so a world can be seeded again.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -95,3 +97,23 @@ class RandomText:
         while len(found) < length:
             found += secrets.token_bytes(length - len(found) + 8).translate(self._table, self._drop)
         return found[:length].decode("ascii")
+
+
+def iso_millis(ms: int) -> str:
+    """Epoch milliseconds -> ``2016-12-09T12:50:51.555Z`` (UTC). The second's text is cached,
+    so messages posted within one second format in a fraction of a ``strftime``."""
+    seconds, millis = divmod(ms, 1000)
+    return f"{_iso_second(seconds)}.{millis:03d}Z"
+
+
+def epoch_millis(timestamp: float) -> int:
+    """A POSIX timestamp -> whole milliseconds, truncated after rounding to microseconds the way
+    ``datetime.fromtimestamp`` does (so ``iso_millis`` matches ``isoformat(timespec="milliseconds")``)."""
+    seconds = math.floor(timestamp)
+    micros = round((timestamp - seconds) * 1e6)
+    return seconds * 1000 + micros // 1000
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat()[:-6]  # without "+00:00"

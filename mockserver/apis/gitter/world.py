@@ -41,11 +41,10 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from mockserver.core.store import Clock
+from mockserver.core.store import Clock, epoch_millis, iso_millis
 
 if TYPE_CHECKING:
     from mockserver.apis.gitter.markup import Markup
@@ -60,7 +59,7 @@ _TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}
 
 def timestamp(clock: Clock) -> str:
     """ISO-8601 UTC with milliseconds and Z, e.g. 2014-03-25T11:51:32.289Z."""
-    return datetime.fromtimestamp(clock.timestamp(), tz=UTC).isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
+    return iso_millis(epoch_millis(clock.timestamp()))
 
 
 @dataclass

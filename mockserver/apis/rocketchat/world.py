@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.store import Namespace, RandomText, Store
+from mockserver.core.store import Namespace, RandomText, Store, iso_millis
 
 WORLD_FILE = Path(__file__).with_name("world.json")
 METEOR_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
@@ -72,8 +72,7 @@ def new_token() -> str:
 def iso(ms: int) -> str:
     """Epoch milliseconds -> ``2016-12-09T12:50:51.555Z`` (cached: rooms.get renders the same
     creation, update and last-message times on every call)."""
-    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return moment.isoformat()[:-6] + f".{ms % 1000:03d}Z"  # "+00:00" -> ".mmmZ"
+    return iso_millis(ms)
 
 
 def parse_iso(text: str) -> int:
