@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 
 from mockserver.core import paths
 from mockserver.core.validate import Checker
@@ -312,21 +313,38 @@ class _Bundler:
         }
 
 
-def _meta_validator(meta_file: Path) -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(_read_json(meta_file))
+class _MetaCheck:
+    """A meta-schema, checked fast by jsonschema-rs; only a document it rejects is explained by
+    the reference ``jsonschema`` validator (a start-up cost of milliseconds, not half a second).
+    ``tests/test_schemas.py`` runs the reference validator over everything as well."""
+
+    def __init__(self, meta: JSON) -> None:
+        self.fast = jsonschema_rs.Draft7Validator(meta)
+        self.reference = jsonschema.Draft7Validator(meta)
+
+    def first_error(self, document: JSON) -> jsonschema.ValidationError | None:
+        if self.fast.is_valid(document):
+            return None
+        return jsonschema.exceptions.best_match(self.reference.iter_errors(document))
 
 
-def _check_against(validator: jsonschema.Draft7Validator, document: JSON, file: Path) -> None:
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+_DRAFT7 = _MetaCheck(jsonschema.Draft7Validator.META_SCHEMA)
+
+
+def _meta_validator(meta_file: Path) -> _MetaCheck:
+    return _MetaCheck(_read_json(meta_file))
+
+
+def _check_against(validator: _MetaCheck, document: JSON, file: Path) -> None:
+    error = validator.first_error(document)
     if error is not None:
         raise RegistryError(file, _pointer(error.absolute_path), error.message)
 
 
 def _check_schema(schema: JSON, file: Path, where: tuple[Any, ...]) -> JSON:
-    try:
-        jsonschema.Draft7Validator.check_schema(schema)
-    except jsonschema.SchemaError as error:
-        raise RegistryError(file, _pointer((*where, *error.absolute_path)), f"invalid JSON Schema: {error.message}") from None
+    error = _DRAFT7.first_error(schema)
+    if error is not None:
+        raise RegistryError(file, _pointer((*where, *error.absolute_path)), f"invalid JSON Schema: {error.message}")
     return schema
 
 
@@ -334,7 +352,7 @@ def _checker(schema: JSON, file: Path, where: tuple[Any, ...]) -> Checker:
     return Checker(_check_schema(schema, file, where))
 
 
-def _load_api(name: str, directory: Path, bundler: _Bundler, meta: jsonschema.Draft7Validator) -> Api:
+def _load_api(name: str, directory: Path, bundler: _Bundler, meta: _MetaCheck) -> Api:
     file = directory / API_FILE
     document = bundler.document(file)
     _check_against(meta, document, file)
@@ -408,7 +426,7 @@ def _load_response(status: str, spec: JSON, file: Path, bundler: _Bundler) -> Re
     )
 
 
-def _load_endpoint(api: Api, file: Path, bundler: _Bundler, meta: jsonschema.Draft7Validator) -> Endpoint:
+def _load_endpoint(api: Api, file: Path, bundler: _Bundler, meta: _MetaCheck) -> Endpoint:
     document = bundler.document(file)
     _check_against(meta, document, file)
     endpoint_id = document["id"]
