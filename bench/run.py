@@ -56,6 +56,7 @@ class Config:
     serve_repeats: int = 5
     profile_seconds: float = 0.0
     skip: list[str] = field(default_factory=list)
+    mock_args: list[str] = field(default_factory=list)  # more `chatmock serve` options for the http/prism/heavy mocks
 
 
 QUICK = Config(
@@ -267,7 +268,7 @@ def run_heavy(config: Config, folder: Path, results: Results) -> None:
     seed = write_seed(folder, f"seed-heavy-{size}.json", messages=size)
     log(f"heavy: starting a mock with {size:,} stored messages per API")
     started = time.perf_counter()
-    with running(functools.partial(servers.start_mock, seed, timeout=3600, log=folder / "mock-heavy.log")) as mock:
+    with running(functools.partial(servers.start_mock, seed, timeout=3600, log=folder / "mock-heavy.log", extra=config.mock_args)) as mock:
         results.heavy_load_seconds = time.perf_counter() - started
         for call in representative_calls():
             runs = [load(mock, call, config) for _ in range(config.repeats)]
@@ -454,6 +455,7 @@ def render(config: Config, results: Results, started_load: str) -> str:
         "- servers: chatmock serve and the bare app run the same way: `uvicorn.Server(config).serve()` on the loop `chatmock serve`"
         " picks (uvloop when installed), httptools, no access log",
         f"- wrk: 1 thread, {config.connections} connections, {config.duration:g} s per run, {config.repeats} alternated run(s), medians",
+        f"- chatmock serve options: {' '.join(config.mock_args) or '(defaults)'}",
     ]
     if "http" not in config.skip:
         parts.append(section("Mock vs bare Starlette (same uvicorn, same body size)", http_table(results)))
@@ -489,6 +491,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path | None]:
     parser.add_argument("--profile", type=float, metavar="SECONDS", help="py-spy the mock for SECONDS under wrk load")
     parser.add_argument("--skip", action="append", choices=SECTIONS, default=[], help="leave a section out (repeatable)")
     parser.add_argument("--output", type=Path, help="also write the report (Markdown) here")
+    parser.add_argument(
+        "--mock-arg", action="append", default=[], metavar="ARG", help="pass ARG to `chatmock serve` (e.g. --mock-arg=--journal-size=0)"
+    )
     args = parser.parse_args(argv)
     config = replace(QUICK) if args.quick else Config()
     overrides = {
@@ -499,7 +504,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path | None]:
         "observers": args.observers,
         "profile_seconds": args.profile,
     }
-    config = replace(config, **{key: value for key, value in overrides.items() if value is not None}, skip=list(args.skip))
+    config = replace(
+        config, **{key: value for key, value in overrides.items() if value is not None}, skip=list(args.skip), mock_args=list(args.mock_arg)
+    )
     return config, args.output
 
 
@@ -514,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = Path(name)
         if {"http", "prism"} - set(config.skip) or config.profile_seconds:
             seed = write_seed(folder, "seed.json")
-            with running(lambda: servers.start_mock(seed, log=folder / "mock.log")) as mock:
+            with running(lambda: servers.start_mock(seed, log=folder / "mock.log", extra=config.mock_args)) as mock:
                 if "http" not in config.skip:
                     run_http(config, folder, results, mock, seed)
                 if "prism" not in config.skip:

@@ -85,10 +85,13 @@ class Process:
                 self._log.close()  # type: ignore[union-attr]
 
 
-def start_mock(seed: Path | None, longpoll_timeout: float = 30.0, timeout: float = 60.0, log: Path | None = None) -> Process:
+def start_mock(
+    seed: Path | None, longpoll_timeout: float = 30.0, timeout: float = 60.0, log: Path | None = None, extra: Sequence[str] = ()
+) -> Process:
+    """``chatmock serve`` on a free port; ``extra`` are more of its options (e.g. ``--journal-size 0``)."""
     port = free_port()
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--host", HOST, "--port", str(port)]
-    command += ["--longpoll-timeout", str(longpoll_timeout)]
+    command += ["--longpoll-timeout", str(longpoll_timeout), *extra]
     if seed is not None:
         command += ["--seed", str(seed)]
     server = Process("chatmock serve", command, port, log=log)
