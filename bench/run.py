@@ -7,6 +7,8 @@ Sections (each can be skipped with ``--skip NAME``):
   both in their own process, loaded by wrk, runs alternated;
 - ``prism``: the same GETs on Prism's static mock of our exported OpenAPI document;
 - ``heavy``: the POSTs (and GETs) again on a mock seeded with ``--messages`` stored messages;
+- ``posted``: the POSTs again after ``--messages`` messages were posted to each API through HTTP
+  (what a long bot session does; unlike seeded ones these are created while serving);
 - ``longpoll``: N held Lingr observers: RSS per connection, fan-out time of one room/say;
 - ``suite``: contract-suite examples per second (in-process mock);
 - ``serve``: ``chatmock serve`` time to ready.
@@ -41,7 +43,7 @@ from bench import profile as spy
 from bench.calls import API_NAMES, BenchCall, bench_seed, representative_calls
 from bench.report import Target, fmt_number, fmt_ratio, median, ratio, section, table
 
-SECTIONS = ("http", "prism", "heavy", "longpoll", "suite", "serve")
+SECTIONS = ("http", "prism", "heavy", "posted", "longpoll", "suite", "serve")
 
 
 @dataclass
@@ -148,6 +150,7 @@ class Results:
     heavy: dict[str, Measured] = field(default_factory=dict)
     heavy_sizes: dict[str, int] = field(default_factory=dict)
     heavy_load_seconds: float | None = None
+    posted: dict[str, Posted] = field(default_factory=dict)
     prism_note: str = ""
     longpoll: list[longpoll.LongPollResult] = field(default_factory=list)
     suite: suite.SuiteResult | None = None
@@ -276,6 +279,62 @@ def run_heavy(config: Config, folder: Path, results: Results) -> None:
             results.heavy_sizes[call.label] = size
             log(f"heavy {call.label}: p99 {fmt_number(results.heavy[call.label].p99_ms)} ms")
     seed.unlink()
+
+
+@dataclass(frozen=True)
+class Posted:
+    count: int  # 2xx answers to the POSTs before the measurement
+    fill_seconds: float
+    worst_fill_p99_ms: float  # the worst p99 of the filling runs
+    after: Measured
+
+
+def fill_run_seconds(messages: int) -> float:
+    """wrk runs of up to 20 s while posting (1 s for a quick run's few messages)."""
+    return max(1.0, min(20.0, messages / 10_000))
+
+
+def run_posted(config: Config, folder: Path, results: Results) -> None:
+    """One mock from the small world; each API's POST is sent until ``messages`` were accepted,
+    then measured like in the ``http`` section (the messages of earlier APIs stay stored)."""
+    if config.messages <= 0:
+        return
+    seed = write_seed(folder, "seed-posted.json")
+    with running(functools.partial(servers.start_mock, seed, log=folder / "mock-posted.log", extra=config.mock_args)) as mock:
+        for call in representative_calls():
+            if call.kind != "POST":
+                continue
+            count, worst, started = 0, 0.0, time.perf_counter()
+            while count < config.messages:
+                run = wrk.run(mock.url, call, fill_run_seconds(config.messages), config.connections)
+                if run.non_2xx or run.socket_errors:
+                    raise RuntimeError(f"posted {call.label}: {run.non_2xx} non-2xx answers, {run.socket_errors} socket errors")
+                count += run.requests
+                worst = max(worst, run.p99_ms)
+            fill_seconds = time.perf_counter() - started
+            after = Measured.of([load(mock, call, config) for _ in range(config.repeats)])
+            results.posted[call.label] = Posted(count, fill_seconds, worst, after)
+            log(
+                f"posted {call.label}: {count:,} in {fill_seconds:.0f} s (worst p99 {worst:.1f} ms), then p99 {fmt_number(after.p99_ms)} ms"
+            )
+
+
+def posted_table(results: Results) -> str:
+    rows = [
+        [
+            label,
+            f"{item.count:,}",
+            f"{item.fill_seconds:.0f}",
+            fmt_number(item.worst_fill_p99_ms),
+            fmt_number(item.after.rps),
+            fmt_number(item.after.p50_ms),
+            fmt_number(item.after.p99_ms),
+            str(item.after.errors),
+        ]
+        for label, item in results.posted.items()
+    ]
+    headers = ["call", "posted before", "s to post", "worst p99 ms while posting", "req/s after", "p50 ms after", "p99 ms after", "errors"]
+    return table(headers, rows)
 
 
 def run_longpoll(config: Config, folder: Path, results: Results) -> None:
@@ -430,6 +489,12 @@ def targets(results: Results) -> list[Target]:
             size = results.heavy_sizes[label]
             note = f"after {size:,} stored messages" + ("" if size >= 500_000 else "; target is after 500,000")
             found.append(Target(f"{label} p99", measured.p99_ms, 50.0, False, " ms", note, provisional=size < 500_000))
+    for label, posted in results.posted.items():
+        note = f"after {posted.count:,} posted messages" + ("" if posted.count >= 500_000 else "; target is after 500,000")
+        worst = max(posted.worst_fill_p99_ms, posted.after.p99_ms or 0.0)
+        found.append(
+            Target(f"{label} p99 (posted)", worst, 50.0, False, " ms", note + "; worst of all runs", provisional=posted.count < 500_000)
+        )
     for item in results.longpoll:
         if item.observers < 1_000:
             found.append(Target(f"fan-out to {item.observers:,}", item.fanout_seconds * 1000, 100.0, False, " ms", provisional=True))
@@ -464,6 +529,8 @@ def render(config: Config, results: Results, started_load: str) -> str:
     if "heavy" not in config.skip:
         load_note = f"\n\nmock start with the heavy seed: {fmt_number(results.heavy_load_seconds)} s" if results.heavy_load_seconds else ""
         parts.append(section("Many stored messages", heavy_table(results) + load_note))
+    if "posted" not in config.skip:
+        parts.append(section("Many posted messages (POST after N accepted POSTs, one mock)", posted_table(results)))
     if "longpoll" not in config.skip:
         parts.append(section("Long-poll capacity (Lingr event/observe)", longpoll_table(results)))
     if "suite" not in config.skip:
@@ -530,6 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     run_profile(config, folder, results, mock, seed)
         if "heavy" not in config.skip:
             run_heavy(config, folder, results)
+        if "posted" not in config.skip:
+            run_posted(config, folder, results)
         if "longpoll" not in config.skip:
             run_longpoll(config, folder, results)
         if "suite" not in config.skip:

@@ -64,9 +64,24 @@ class ChatMock:
             # full collections stay short however many messages were seeded (no latency spikes).
             gc.collect()
             gc.freeze()
+            if _freeze_survivors not in gc.callbacks:
+                gc.callbacks.append(_freeze_survivors)
+                young, middle, _ = gc.get_threshold()
+                gc.set_threshold(young, middle, 1)  # a full collection per middle one: small, frequent pauses
 
     def secrets(self) -> list[str]:
         return [secret for module in self.modules.values() for secret in module.secrets()]
+
+
+def _freeze_survivors(phase: str, info: Mapping[str, int]) -> None:
+    """After each full collection, the survivors join the permanent generation. Posted messages
+    only accumulate, so otherwise every full collection walks all of them again: pauses of 300 to
+    670 ms after 300,000 posted Rocket.Chat messages. With this, and a full collection after every
+    middle-generation one (each then walks only what survived since the last), pauses stay near
+    15 ms. Cyclic garbage that was alive at such a moment is reclaimed at the next reset (which
+    unfreezes and collects); none was found after long POST runs."""
+    if phase == "stop" and info.get("generation") == 2:
+        gc.freeze()
 
 
 class ChatMockApp(Starlette):
