@@ -64,6 +64,7 @@ class ChatMock:
             # full collections stay short however many messages were seeded (no latency spikes).
             gc.collect()
             gc.freeze()
+            gc.collect()  # measures the (now empty) oldest generation: the next full collection comes soon and is small
             if _freeze_survivors not in gc.callbacks:
                 gc.callbacks.append(_freeze_survivors)
                 young, middle, _ = gc.get_threshold()
