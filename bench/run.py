@@ -173,21 +173,28 @@ def capture_bodies(mock: servers.Process, chosen: Sequence[BenchCall], folder: P
     return path
 
 
+def alternate(
+    first: servers.Process, second: servers.Process, call: BenchCall, config: Config, before: Callable[[], None] | None = None
+) -> tuple[Measured, Measured]:
+    """``config.repeats`` runs of ``call`` on each server in turn (``before`` ahead of each pair)."""
+    ours: list[wrk.WrkResult] = []
+    theirs: list[wrk.WrkResult] = []
+    for _ in range(config.repeats):
+        if before is not None:
+            before()
+        ours.append(load(first, call, config))
+        theirs.append(load(second, call, config))
+    return Measured.of(ours), Measured.of(theirs)
+
+
 def run_http(config: Config, folder: Path, results: Results, mock: servers.Process, seed: Path) -> None:
     chosen = representative_calls()
     bodies = capture_bodies(mock, chosen, folder)
     start_bare = functools.partial(servers.start_bare, bodies, log=folder / "bare.log")
     with running(start_bare) as bare:
         for call in chosen:
-            mine: list[wrk.WrkResult] = []
-            theirs: list[wrk.WrkResult] = []
-            for _ in range(config.repeats):
-                if call.kind == "POST":
-                    reseed(mock, seed)  # every POST run starts from the same small world
-                mine.append(load(mock, call, config))
-                theirs.append(load(bare, call, config))
-            results.mock[call.label] = Measured.of(mine)
-            results.bare[call.label] = Measured.of(theirs)
+            before = functools.partial(reseed, mock, seed) if call.kind == "POST" else None  # each POST run: the same small world
+            results.mock[call.label], results.bare[call.label] = alternate(mock, bare, call, config, before)
             log(
                 f"http {call.label}: mock {fmt_number(results.mock[call.label].rps)} req/s, bare {fmt_number(results.bare[call.label].rps)}"
             )
@@ -248,13 +255,7 @@ def run_prism(config: Config, folder: Path, results: Results, mock: servers.Proc
             if status >= 400:
                 results.notes.append(f"prism {call.api}: answered {status} to the benchmark GET")
             wrk.run(prism.url, call, max(2.0, config.duration / 2), config.connections)  # warm-up: Node's JIT
-            mine: list[wrk.WrkResult] = []
-            theirs: list[wrk.WrkResult] = []
-            for _ in range(config.repeats):
-                mine.append(load(mock, call, config))
-                theirs.append(load(prism, call, config))
-            results.mock_vs_prism[call.label] = Measured.of(mine)
-            results.prism[call.label] = Measured.of(theirs)
+            results.mock_vs_prism[call.label], results.prism[call.label] = alternate(mock, prism, call, config)
             log(
                 f"prism {call.label}: mock {fmt_number(results.mock_vs_prism[call.label].rps)}, prism {fmt_number(results.prism[call.label].rps)}"
             )

@@ -19,7 +19,6 @@ from types import MappingProxyType
 from typing import Any
 
 import jsonschema
-import jsonschema_rs
 
 from mockserver.core import paths
 from mockserver.core.validate import Checker
@@ -313,38 +312,25 @@ class _Bundler:
         }
 
 
-class _MetaCheck:
-    """A meta-schema, checked fast by jsonschema-rs; only a document it rejects is explained by
-    the reference ``jsonschema`` validator (a start-up cost of milliseconds, not half a second).
-    ``tests/test_schemas.py`` runs the reference validator over everything as well."""
-
-    def __init__(self, meta: JSON) -> None:
-        self.fast = jsonschema_rs.Draft7Validator(meta)
-        self.reference = jsonschema.Draft7Validator(meta)
-
-    def first_error(self, document: JSON) -> jsonschema.ValidationError | None:
-        if self.fast.is_valid(document):
-            return None
-        return jsonschema.exceptions.best_match(self.reference.iter_errors(document))
+_DRAFT7 = Checker(
+    jsonschema.Draft7Validator.META_SCHEMA
+)  # jsonschema-rs decides; jsonschema explains (tests/test_registry.py runs it on all)
 
 
-_DRAFT7 = _MetaCheck(jsonschema.Draft7Validator.META_SCHEMA)
+def _meta_validator(meta_file: Path) -> Checker:
+    return Checker(_read_json(meta_file))
 
 
-def _meta_validator(meta_file: Path) -> _MetaCheck:
-    return _MetaCheck(_read_json(meta_file))
-
-
-def _check_against(validator: _MetaCheck, document: JSON, file: Path) -> None:
-    error = validator.first_error(document)
-    if error is not None:
-        raise RegistryError(file, _pointer(error.absolute_path), error.message)
+def _check_against(validator: Checker, document: JSON, file: Path) -> None:
+    errors = validator.reference_errors(document)
+    if errors:
+        raise RegistryError(file, _pointer(errors[0].absolute_path), errors[0].message)
 
 
 def _check_schema(schema: JSON, file: Path, where: tuple[Any, ...]) -> JSON:
-    error = _DRAFT7.first_error(schema)
-    if error is not None:
-        raise RegistryError(file, _pointer((*where, *error.absolute_path)), f"invalid JSON Schema: {error.message}")
+    errors = _DRAFT7.reference_errors(schema)
+    if errors:
+        raise RegistryError(file, _pointer((*where, *errors[0].absolute_path)), f"invalid JSON Schema: {errors[0].message}")
     return schema
 
 
@@ -352,7 +338,7 @@ def _checker(schema: JSON, file: Path, where: tuple[Any, ...]) -> Checker:
     return Checker(_check_schema(schema, file, where))
 
 
-def _load_api(name: str, directory: Path, bundler: _Bundler, meta: _MetaCheck) -> Api:
+def _load_api(name: str, directory: Path, bundler: _Bundler, meta: Checker) -> Api:
     file = directory / API_FILE
     document = bundler.document(file)
     _check_against(meta, document, file)
@@ -426,7 +412,7 @@ def _load_response(status: str, spec: JSON, file: Path, bundler: _Bundler) -> Re
     )
 
 
-def _load_endpoint(api: Api, file: Path, bundler: _Bundler, meta: _MetaCheck) -> Endpoint:
+def _load_endpoint(api: Api, file: Path, bundler: _Bundler, meta: Checker) -> Endpoint:
     document = bundler.document(file)
     _check_against(meta, document, file)
     endpoint_id = document["id"]

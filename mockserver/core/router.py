@@ -53,15 +53,15 @@ class Router:
     with the same number of segments (a parameter never spans a '/')."""
 
     def __init__(self, routes: Iterable[tuple[str, Endpoint]]) -> None:
-        self._routes = [(compile_template(path), path.count("/"), endpoint) for path, endpoint in routes]
+        compiled = [(path, compile_template(path), endpoint) for path, endpoint in routes]
         # literal paths win over templated ones, longer templates before shorter ones
-        self._routes.sort(key=lambda route: (route[0].groups, -len(route[0].pattern)))
+        compiled.sort(key=lambda route: (route[1].groups, -len(route[1].pattern)))
         self._literal: dict[str, list[Endpoint]] = {}
         self._by_depth: dict[int, list[tuple[re.Pattern[str], Endpoint]]] = {}
-        for pattern, depth, endpoint in self._routes:
+        for path, pattern, endpoint in compiled:
             if pattern.groups == 0:
-                self._literal.setdefault(_literal_path(pattern.pattern), []).append(endpoint)
-            self._by_depth.setdefault(depth, []).append((pattern, endpoint))
+                self._literal.setdefault(path, []).append(endpoint)
+            self._by_depth.setdefault(path.count("/"), []).append((pattern, endpoint))
 
     def match(self, method: str, path: str) -> RouteMatch:
         for endpoint in self._literal.get(path, ()):
@@ -79,9 +79,3 @@ class Router:
         if allowed:
             return RouteMatch(Match.PARTIAL, allowed=tuple(dict.fromkeys(allowed)))
         return RouteMatch(Match.NONE)
-
-
-def _literal_path(pattern: str) -> str:
-    """The path a parameterless compiled template matches: ``^/v1/rooms$`` -> ``/v1/rooms``."""
-    body = pattern.removeprefix("^").removesuffix("$")
-    return re.sub(r"\\(.)", r"\1", body)

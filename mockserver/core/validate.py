@@ -74,8 +74,9 @@ class Checker:
         except (ValueError, TypeError):  # a value jsonschema-rs cannot read (e.g. a float NaN)
             return bool(self._reference.is_valid(instance))
 
-    def violations(self, instance: Any) -> list[Violation]:
-        """Every violation, the most relevant first."""
+    def reference_errors(self, instance: Any) -> list[ValidationError]:
+        """The reference validator's errors, the most relevant (``best_match``) first; none
+        without asking it when the fast path finds the instance valid."""
         if self.is_valid(instance):
             return []
         errors = list(self._reference.iter_errors(instance))
@@ -83,7 +84,11 @@ class Checker:
         ordered = sorted(errors, key=relevance)
         if best is not None:
             ordered = [best, *(error for error in ordered if error is not best)]
-        return [_violation(error) for error in ordered]
+        return ordered
+
+    def violations(self, instance: Any) -> list[Violation]:
+        """Every violation, the most relevant first."""
+        return [_violation(error) for error in self.reference_errors(instance)]
 
     def errors(self, instance: Any) -> list[str]:
         return [str(violation) for violation in self.violations(instance)]

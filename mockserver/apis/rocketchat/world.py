@@ -37,7 +37,6 @@ rooms a user has left or that were deleted: ``rooms.get?updatedSince=`` lists th
 from __future__ import annotations
 
 import bisect
-import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -68,10 +67,8 @@ def new_token() -> str:
     return _token_text(43)
 
 
-@functools.lru_cache(maxsize=4096)
 def iso(ms: int) -> str:
-    """Epoch milliseconds -> ``2016-12-09T12:50:51.555Z`` (cached: rooms.get renders the same
-    creation, update and last-message times on every call)."""
+    """Epoch milliseconds -> ``2016-12-09T12:50:51.555Z`` (``iso_millis`` caches each second's text)."""
     return iso_millis(ms)
 
 
