@@ -1,8 +1,13 @@
-"""A bounded journal of recent requests and responses, with secrets redacted by field."""
+"""A bounded journal of recent requests and responses, with secrets redacted by name.
+
+Bounded twice: at most ``size`` entries, and at most :data:`TOTAL_BYTES` of request headers
+and response bodies together (the oldest entries go first). A single entry keeps at most
+:data:`FIELD_BYTES` of its response body and of each header value; what is cut is said in
+place (``"<truncated: N bytes>"``), so a hostile header or a huge page cannot grow the
+process."""
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -11,15 +16,13 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from mockserver.core.secrets import SECRET_NAME
+
 REDACTED = "[REDACTED]"
-SECRET_KEYS = re.compile(
-    r"^(password|pass|passwd|token|access_token|authtoken|auth_token|refresh_token|session|session_id|"
-    r"apikey|api_key|app_key|resume|secret|x-auth-token|authorization|cookie|set-cookie|x-chatmock-admin-token)$",
-    re.IGNORECASE,
-)
-
-
+SECRET_KEYS = SECRET_NAME  # the name other modules import; see mockserver.core.secrets
 MAX_DEPTH = 32
+FIELD_BYTES = 64 * 1024  # a response body or a header value kept whole up to this size
+TOTAL_BYTES = 32 * 1024 * 1024  # every entry's headers and response together
 
 
 def redact(value: Any, depth: int = 0) -> Any:
@@ -28,14 +31,18 @@ def redact(value: Any, depth: int = 0) -> Any:
     if depth >= MAX_DEPTH and isinstance(value, Mapping | list | tuple):
         return "[TRUNCATED]"
     if isinstance(value, Mapping):
-        return {key: REDACTED if SECRET_KEYS.match(str(key)) else redact(item, depth + 1) for key, item in value.items()}
+        return {key: REDACTED if SECRET_NAME.match(str(key)) else redact(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [redact(item, depth + 1) for item in value]
     return value
 
 
 def redact_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    return {key: REDACTED if SECRET_KEYS.match(key) else value for key, value in pairs}
+    return {key: REDACTED if SECRET_NAME.match(key) else value for key, value in pairs}
+
+
+def _truncated(size: int) -> str:
+    return f"<truncated: {size} bytes, over the journal's {FIELD_BYTES}-byte cap>"
 
 
 @dataclass(slots=True)
@@ -53,6 +60,7 @@ class Entry:
     endpoint: str | None
     response: bytes | str  # the encoded JSON body, or a label for other replies
     violations: list[str] = field(default_factory=list)
+    size: int = 0  # bytes this entry holds (set by the journal)
 
     def public(self) -> dict[str, Any]:
         response: Any = self.response
@@ -75,13 +83,40 @@ class Entry:
         }
 
 
+def _bounded(entry: Entry) -> int:
+    """Cut the entry's oversized parts in place; returns the bytes it then holds."""
+    size = len(entry.response) + len(entry.raw_query)
+    if len(entry.response) > FIELD_BYTES:
+        entry.response = _truncated(len(entry.response))
+        size = len(entry.response) + len(entry.raw_query)
+    if len(entry.raw_query) > FIELD_BYTES:
+        entry.raw_query = b"truncated=" + str(len(entry.raw_query)).encode()
+    headers = entry.raw_headers
+    for index, (name, value) in enumerate(headers):
+        if len(value) > FIELD_BYTES:
+            if headers is entry.raw_headers:
+                headers = list(headers)  # the scope's own list stays untouched
+            headers[index] = (name, _truncated(len(value)).encode())
+        size += len(name) + len(headers[index][1])
+        if name == b"content-length" and value.isdigit():
+            size += int(value)  # the parameters parsed from the body are kept too
+    entry.raw_headers = headers
+    return size
+
+
 class Journal:
-    def __init__(self, size: int = 500) -> None:
+    def __init__(self, size: int = 500, total_bytes: int = TOTAL_BYTES) -> None:
         self.size = size  # 0: record nothing
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self.total_bytes = total_bytes
+        self._entries: deque[Entry] = deque()
+        self._bytes = 0
 
     def record(self, entry: Entry) -> None:
+        entry.size = _bounded(entry)
         self._entries.append(entry)
+        self._bytes += entry.size
+        while self._entries and (len(self._entries) > self.size or self._bytes > self.total_bytes):
+            self._bytes -= self._entries.popleft().size
 
     def entries(self) -> list[dict[str, Any]]:
         return [entry.public() for entry in list(self._entries)]
@@ -91,3 +126,4 @@ class Journal:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._bytes = 0

@@ -20,6 +20,9 @@ from mockserver.core.registry import Endpoint
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 JSON_TYPES = ("application/json", "text/json")
+# How deep a JSON body may nest. Everything the mock stores must encode again later (orjson
+# writes at most 254 levels), so deeper bodies are refused before anything is stored.
+MAX_JSON_DEPTH = 128
 
 
 class BadRequest(Exception):
@@ -129,6 +132,8 @@ async def parse_body(
             raise BadRequest(f"malformed JSON body: {error}") from None
         if not isinstance(value, dict):
             raise BadRequest("the JSON body must be an object")
+        if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and json_depth(value) > MAX_JSON_DEPTH:
+            raise BadRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
         return value, {}
     if kind == FORM and "form" in accepted:
         try:
@@ -140,6 +145,25 @@ async def parse_body(
         return await _parse_multipart(scope, body, declared)
     expected = ", ".join(sorted({MEDIA_TYPES[location] for location in accepted if location in MEDIA_TYPES})) or "no body"
     raise BadRequest(f"unsupported Content-Type {kind or '(none)'!r}; this endpoint takes {expected}")
+
+
+def json_depth(value: Any) -> int:
+    """How many arrays and objects deep ``value`` nests (iterative: no recursion limit)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 MEDIA_TYPES = {"json": "application/json", "form": FORM, "multipart": MULTIPART}  # params location -> body media type
