@@ -8,7 +8,6 @@ placeholders (like Schemathesis' "reproduce with curl").
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from mockserver.core.conformance import Finding, check_response
 from mockserver.core.journal import SECRET_KEYS
-from mockserver.core.parse import media_type
 from mockserver.core.registry import Endpoint, load_registry
 
 PLACEHOLDER = "${SECRET}"
@@ -84,54 +83,25 @@ class ContractFailure(AssertionError):
         lines.append(f"  reproduce: {exchange.curl()}")
         super().__init__("\n".join(lines))
 
-
-_JSONP = re.compile(rb"^\s*[A-Za-z_$][\w$.]*\((.*)\)\s*;?\s*$", re.DOTALL)
-
-
-def unwrap_jsonp(content: bytes, content_type: str) -> bytes:
-    """A JavaScript response wrapped JSONP-style (``fn({...})``, asked for with a callback) -> the JSON inside."""
-    if content_type in ("application/javascript", "text/javascript"):
-        found = _JSONP.match(content)
-        if found is not None:
-            return found.group(1)
-    return content
+    @classmethod
+    def of(cls, exchange: Exchange, finding: Finding) -> ContractFailure:
+        return cls(exchange, finding.message, finding.schema_path, finding.instance_path)
 
 
 def check_exchange(exchange: Exchange, *, expect_error: bool | None = None) -> Any:
-    """The response has a documented status, content type, headers and body; returns the body.
+    """The response has a documented status, content type, headers and body (the checks of
+    :mod:`mockserver.core.conformance`; the first finding fails); returns the body.
 
     ``expect_error``: True when the request was built to fail (the API's error shape is
     required), False when it was valid (a success is required), None to accept either.
     """
-    endpoint = exchange.endpoint
     response = exchange.response
-    documented = endpoint.responses.get(response.status_code)
-    if documented is None:
-        raise ContractFailure(exchange, f"undocumented status {response.status_code}; documented: {sorted(endpoint.responses)}")
-    got_type = media_type(response.headers.get("content-type", ""))
-    if got_type != media_type(documented.content_type):
-        raise ContractFailure(exchange, f"content type {got_type or '(none)'!r}, documented {documented.content_type!r}")
-    for name, checker in documented.header_checkers.items():
-        value = response.headers.get(name)
-        if value is None:
-            raise ContractFailure(exchange, f"header {name} missing")
-        violation = checker.best(value)
-        if violation is not None:
-            raise ContractFailure(exchange, f"header {name}: {violation.message}", violation.schema_path, f"header {name}")
-    if documented.checker is None:
+    checked = check_response(exchange.endpoint, response.status_code, response.headers, response.content)
+    if checked.findings:
+        raise ContractFailure.of(exchange, checked.findings[0])
+    if exchange.endpoint.responses[response.status_code].checker is None:
         return response.content
-    try:
-        body = json.loads(unwrap_jsonp(response.content, got_type))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ContractFailure(exchange, f"body is not JSON: {error}") from None
-    violation = documented.checker.best(body)
-    if violation is not None:
-        raise ContractFailure(
-            exchange,
-            f"body violates its schema at {violation.instance_path}: {violation.message}",
-            violation.schema_path,
-            violation.instance_path,
-        )
+    body = checked.body
     if expect_error is not None:
         is_error = is_error_body(exchange, body)
         if expect_error and not is_error:

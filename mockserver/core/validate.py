@@ -6,7 +6,7 @@ The fast path uses jsonschema-rs (compiled once); when a value is invalid, the r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,8 @@ class Violation:
         return f"{self.instance_path}: fails {self.keyword} {self.expected} (schema {self.schema_path})"
 
 
-def _violation(error: ValidationError) -> Violation:
+def violation_of(error: ValidationError) -> Violation:
+    """A reference validator error as a :class:`Violation`."""
     expected = repr(error.validator_value)
     return Violation(
         error.message,
@@ -74,12 +75,16 @@ class Checker:
         except (ValueError, TypeError):  # a value jsonschema-rs cannot read (e.g. a float NaN)
             return bool(self._reference.is_valid(instance))
 
-    def reference_errors(self, instance: Any) -> list[ValidationError]:
-        """The reference validator's errors, the most relevant (``best_match``) first; none
-        without asking it when the fast path finds the instance valid."""
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        """The reference validator's errors, unordered; none without asking it when the fast
+        path finds the instance valid."""
         if self.is_valid(instance):
-            return []
-        errors = list(self._reference.iter_errors(instance))
+            return iter(())
+        return self._reference.iter_errors(instance)
+
+    def reference_errors(self, instance: Any) -> list[ValidationError]:
+        """The reference validator's errors, the most relevant (``best_match``) first."""
+        errors = list(self.iter_errors(instance))
         best = best_match(errors)
         ordered = sorted(errors, key=relevance)
         if best is not None:
@@ -88,7 +93,7 @@ class Checker:
 
     def violations(self, instance: Any) -> list[Violation]:
         """Every violation, the most relevant first."""
-        return [_violation(error) for error in self.reference_errors(instance)]
+        return [violation_of(error) for error in self.reference_errors(instance)]
 
     def errors(self, instance: Any) -> list[str]:
         return [str(violation) for violation in self.violations(instance)]

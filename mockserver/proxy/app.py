@@ -151,7 +151,6 @@ class Proxy:
         return Response(content, status_code=upstream.status_code, headers=headers)
 
     async def _relay(self, upstream: httpx.Response, endpoint: Endpoint, check_items: bool) -> AsyncIterator[bytes]:
-        documented = endpoint.responses[upstream.status_code]
         pending = b""
         try:
             async for chunk in upstream.aiter_bytes():
@@ -161,7 +160,7 @@ class Proxy:
                 pending += chunk
                 *lines, pending = LINE_BREAK.split(pending)
                 for line in lines:
-                    found = check_stream_item(documented, line, self.redactor)
+                    found = check_stream_item(endpoint, upstream.status_code, line, self.redactor)
                     if found:
                         self.report.add_findings(endpoint.id, upstream.status_code, found)
         finally:

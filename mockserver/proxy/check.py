@@ -1,27 +1,25 @@
 """One upstream response against its endpoint's contract -> drift findings, without secrets.
 
-The order and meaning of the checks are those of ``contract_tests.checks.check_exchange``
-(documented status, then content type, then documented headers, then the JSON body), with
-the same ``mockserver.core.parse.media_type``. Unlike the suite, the proxy reports every body violation, not only
-the best, and builds each message from the schema side (keyword, expected value, field name)
-because ``jsonschema`` messages quote the offending instance, which may be a secret. The
-instance itself appears only as a short example taken from the redacted body.
+The checks are :mod:`mockserver.core.conformance`'s (the contract suite and the mock's strict
+mode run the same ones). Unlike the suite, the proxy reports every finding, a body violation
+of an ``anyOf``/``oneOf`` as the failures of its closest alternative, and builds each message
+from the schema side (keyword, expected value, field name) because ``jsonschema`` messages
+quote the offending instance, which may be a secret. The instance itself appears only as a
+short example taken from the redacted body.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import jsonschema
 from jsonschema.exceptions import ValidationError, relevance
 
-from mockserver.core.parse import media_type
-from mockserver.core.registry import Endpoint, Response
+from mockserver.core import conformance
+from mockserver.core.registry import Endpoint
 from mockserver.core.validate import Checker, instance_path, schema_path
 from mockserver.proxy.redact import Redactor, is_secret_field
 
@@ -31,8 +29,8 @@ _INDEX = re.compile(r"\[[0-9]+\]")
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One way a response drifts from its documented contract."""
+class DriftFinding:
+    """One way a response drifts from its documented contract, as the drift report shows it."""
 
     kind: str  # status | content-type | header | json | body | stream-item
     problem: str
@@ -42,68 +40,72 @@ class Finding:
     example: str = ""
 
 
-def check_response(endpoint: Endpoint, status: int, headers: Mapping[str, str], content: bytes | None, redactor: Redactor) -> list[Finding]:
+def check_response(
+    endpoint: Endpoint, status: int, headers: Mapping[str, str], content: bytes | None, redactor: Redactor
+) -> list[DriftFinding]:
     """Findings for one response; ``content`` None means a streamed body (checked per item)."""
+    checked = conformance.check_response(endpoint, status, headers, content)
+    reported: list[DriftFinding] = []
+    for finding in checked.findings:
+        if isinstance(finding, conformance.UndefinedStatus):
+            reported.append(DriftFinding("status", finding.message, field="status"))
+        elif isinstance(finding, conformance.UndefinedContentType):
+            reported.append(DriftFinding("content-type", finding.message, field="content-type"))
+        elif isinstance(finding, conformance.MissingHeader):
+            reported.append(DriftFinding("header", finding.message, field=finding.instance_path, instance_path=finding.instance_path))
+        elif isinstance(finding, conformance.NotJson):
+            reported.append(DriftFinding("json", "body is not JSON", field="$"))
     documented = endpoint.responses.get(status)
     if documented is None:
-        return [Finding("status", f"undocumented status {status}; documented: {sorted(endpoint.responses)}", field="status")]
-    got_type = media_type(headers.get("content-type", ""))
-    if got_type != media_type(documented.content_type):
-        return [
-            Finding("content-type", f"content type {got_type or '(none)'!r}, documented {documented.content_type!r}", field="content-type")
-        ]
-    findings = list(_header_findings(documented, headers))
-    if documented.checker is None or content is None:
-        return findings
-    try:
-        body = json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return [*findings, Finding("json", "body is not JSON", field="$")]
-    return findings + body_findings(documented.checker, body, redactor, "body")
+        return reported
+    broken_headers = dict.fromkeys(finding.header for finding in checked.findings if isinstance(finding, conformance.HeaderViolation))
+    for name in broken_headers:
+        reported.append(_header_finding(name, documented.header_checkers[name], conformance.header_value(headers, name) or ""))
+    if documented.checker is not None and any(isinstance(finding, conformance.SchemaViolation) for finding in checked.findings):
+        reported.extend(body_findings(documented.checker, checked.body, redactor, "body"))
+    return reported
 
 
-def check_stream_item(documented: Response, line: bytes, redactor: Redactor) -> list[Finding]:
+def check_stream_item(endpoint: Endpoint, status: int, line: bytes, redactor: Redactor) -> list[DriftFinding]:
     """One item of a documented stream (a line of JSON; blank keep-alives are skipped)."""
-    if documented.item_checker is None or not line.strip():
+    documented = endpoint.responses.get(status)
+    if documented is None or documented.item_checker is None or not line.strip():
         return []
     try:
         item = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return [Finding("stream-item", "stream item is not JSON", field="$")]
+        return [DriftFinding("stream-item", "stream item is not JSON", field="$")]
+    if not any(conformance.check_stream_item(endpoint, status, item)):
+        return []
     return body_findings(documented.item_checker, item, redactor, "stream-item")
 
 
-def _header_findings(documented: Response, headers: Mapping[str, str]) -> Iterable[Finding]:
-    for name, checker in documented.header_checkers.items():
-        value = headers.get(name)
-        where = f"header {name}"
-        if value is None:
-            yield Finding("header", f"header {name} missing", field=where, instance_path=where)
-            continue
-        errors = [leaf for error in sorted(_reference(checker).iter_errors(value), key=relevance) for leaf in leaves(error)]
-        if errors:
-            error = errors[0]
-            shown = "[REDACTED]" if is_secret_field(name) else _example(value)
-            yield Finding("header", f"header {name}: {describe(error)}", where, where, schema_path(error.absolute_schema_path), shown)
+def _header_finding(name: str, checker: Checker, value: str) -> DriftFinding:
+    """The most relevant violation of one documented header."""
+    where = f"header {name}"
+    leaf = _leaves_of(checker, value)[0]
+    shown = "[REDACTED]" if is_secret_field(name) else _example(value)
+    return DriftFinding("header", f"header {name}: {describe(leaf)}", where, where, schema_path(leaf.absolute_schema_path), shown)
 
 
-def body_findings(checker: Checker, body: Any, redactor: Redactor, kind: str) -> list[Finding]:
-    if checker.is_valid(body):
-        return []
-    top = sorted(_reference(checker).iter_errors(body), key=relevance)
-    ordered = [leaf for error in top for leaf in leaves(error)]
+def _leaves_of(checker: Checker, instance: Any) -> list[ValidationError]:
+    return [leaf for error in sorted(checker.iter_errors(instance), key=relevance) for leaf in leaves(error)]
+
+
+def body_findings(checker: Checker, body: Any, redactor: Redactor, kind: str) -> list[DriftFinding]:
+    """Every violation of ``body`` (at most MAX_FINDINGS, one per field and schema keyword)."""
     redacted = redactor.redact(body)
-    findings: list[Finding] = []
+    findings: list[DriftFinding] = []
     seen: set[tuple[str, str]] = set()
-    for error in ordered:
-        path = instance_path(error.absolute_path)
-        field = _field(error, path)
-        key = (field, schema_path(error.absolute_schema_path))
+    for leaf in _leaves_of(checker, body):
+        path = instance_path(leaf.absolute_path)
+        field = _field(leaf, path)
+        key = (field, schema_path(leaf.absolute_schema_path))
         if key in seen:
             continue
         seen.add(key)
-        example = _example(_at(redacted, list(error.absolute_path)))
-        findings.append(Finding(kind, describe(error), field, path, key[1], example))
+        example = _example(_at(redacted, list(leaf.absolute_path)))
+        findings.append(DriftFinding(kind, describe(leaf), field, path, key[1], example))
         if len(findings) >= MAX_FINDINGS:
             break
     return findings
@@ -212,8 +214,3 @@ def _json_type(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, list) else "object"
-
-
-@cache
-def _reference(checker: Checker) -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(checker.schema)

@@ -48,7 +48,6 @@ EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 HEX = re.compile(r"^(?:[0-9a-f]{16,}|[0-9A-F]{16,})$")
 DIGITS = re.compile(r"^[0-9]+$")
-ALNUM = re.compile(r"^[A-Za-z0-9]+$")
 MIN_LEARNED = 3  # shorter values are replaced in their own field only, never elsewhere
 MIN_SUBSTRING = 8  # values at least this long are also replaced inside other strings
 

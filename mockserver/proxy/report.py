@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mockserver.proxy.check import Finding
+from mockserver.proxy.check import DriftFinding
 
 
 def safe_url(url: str) -> str:
@@ -23,10 +23,9 @@ def safe_url(url: str) -> str:
 
 @dataclass
 class Drift:
-    finding: Finding
+    finding: DriftFinding
     status: int
     count: int = 1
-    first_seen: float = field(default_factory=time.time)
 
     def as_json(self) -> dict[str, Any]:
         return {"status": self.status, "count": self.count, **asdict(self.finding)}
@@ -50,7 +49,7 @@ class DriftReport:
         self.endpoints: dict[str, EndpointDrift] = {}
         self.unmatched: dict[tuple[str, str], int] = {}
 
-    def observe(self, endpoint_id: str, status: int, findings: Iterable[Finding]) -> None:
+    def observe(self, endpoint_id: str, status: int, findings: Iterable[DriftFinding]) -> None:
         entry = self.endpoints.setdefault(endpoint_id, EndpointDrift())
         entry.requests += 1
         entry.statuses[str(status)] = entry.statuses.get(str(status), 0) + 1
@@ -59,7 +58,7 @@ class DriftReport:
             entry.conforming += 1
         self.add_findings(endpoint_id, status, found)
 
-    def add_findings(self, endpoint_id: str, status: int, findings: Iterable[Finding]) -> None:
+    def add_findings(self, endpoint_id: str, status: int, findings: Iterable[DriftFinding]) -> None:
         """Findings seen after the response was counted (stream items)."""
         entry = self.endpoints.setdefault(endpoint_id, EndpointDrift())
         for finding in findings:
