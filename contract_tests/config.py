@@ -7,9 +7,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-API_NAMES = ("gitter", "rocketchat", "lingr", "bocco")
+from mockserver.apis import API_NAMES
+
 TARGETS = ("inprocess", "http", "live")
-CREDENTIAL_NAMES = ("TOKEN", "USER_ID", "USER", "PASSWORD", "API_KEY", "EMAIL", "APP_KEY", "ROOM")
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,19 @@ def parse_base_urls(values: list[str] | None, environ: Mapping[str, str]) -> dic
     return urls
 
 
+def selected_apis(apis: list[str] | None, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """``--api`` (repeatable), else ``CHATMOCK_APIS`` (comma-separated), else every API."""
+    if apis:
+        return tuple(apis)
+    return tuple(api for api in (environ.get("CHATMOCK_APIS") or ",".join(API_NAMES)).split(",") if api)
+
+
 def from_options(target: str | None, apis: list[str] | None, base_urls: list[str] | None, allow_writes: bool) -> SuiteConfig:
     environ = dict(os.environ)
     chosen = target or environ.get("CHATMOCK_TARGET") or "inprocess"
     if chosen not in TARGETS:
         raise ValueError(f"--target must be one of {', '.join(TARGETS)}; got {chosen!r}")
-    selected = tuple(apis) if apis else tuple(api for api in (environ.get("CHATMOCK_APIS") or ",".join(API_NAMES)).split(",") if api)
+    selected = selected_apis(apis, environ)
     unknown = [api for api in selected if api not in API_NAMES]
     if unknown:
         raise ValueError(f"unknown API {unknown[0]!r}; choose from {', '.join(API_NAMES)}")

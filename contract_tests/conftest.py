@@ -1,4 +1,6 @@
-"""pytest wiring of the contract suite: options, the target, hypothesis profiles, the ledger.
+"""pytest wiring of the contract suite: options, hypothesis profiles, the coverage ledger, the
+request-spec check, the target fixtures. Tests import nothing from here (helpers live in the
+suite's library modules: :mod:`contract_tests.skips`, :mod:`contract_tests.apis`, ...).
 
     pytest contract_tests                                   # the in-process mock (default)
     pytest contract_tests --target http                     # a mock started on a free port
@@ -15,9 +17,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from contract_tests.config import API_NAMES, TARGETS, SuiteConfig, from_options
-from contract_tests.ledger import Ledger
+from contract_tests.apis import support
+from contract_tests.config import TARGETS, SuiteConfig, from_options, selected_apis
+from contract_tests.ledger import LEDGER_REPORT, LedgerReport
+from contract_tests.specs import problems_of
 from contract_tests.targets import Target, open_target
+from mockserver.apis import API_NAMES
+from mockserver.core.registry import load_registry
 
 settings.register_profile(
     "default", max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
@@ -33,8 +39,6 @@ settings.register_profile(
     "thorough", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 settings.register_profile("live", max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
-
-LEDGER = Ledger()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +56,17 @@ def pytest_configure(config: pytest.Config) -> None:
     target = config.getoption("--target") or os.environ.get("CHATMOCK_TARGET")
     profile = os.environ.get("CHATMOCK_HYPOTHESIS_PROFILE") or ("live" if target == "live" else "ci" if os.environ.get("CI") else "default")
     settings.load_profile(profile)
+    ledger = LedgerReport(Path(config.getoption("--ledger-json")))
+    config.stash[LEDGER_REPORT] = ledger
+    config.pluginmanager.register(ledger, "chatmock-ledger")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse to run while an endpoint of a selected API has no request spec."""
+    selected = selected_apis(config.getoption("chatmock_api"), os.environ)
+    problems = problems_of((support(api).specs for api in selected if api in API_NAMES), load_registry())
+    if problems:
+        raise pytest.UsageError("chatmock contract suite: the request specs are incomplete\n  " + "\n  ".join(problems))
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +83,8 @@ def suite_config(pytestconfig: pytest.Config) -> SuiteConfig:
 
 
 @pytest.fixture(scope="session")
-def session_target(suite_config: SuiteConfig) -> Iterator[Target]:
-    target = open_target(suite_config, LEDGER)
+def session_target(suite_config: SuiteConfig, pytestconfig: pytest.Config) -> Iterator[Target]:
+    target = open_target(suite_config, pytestconfig.stash[LEDGER_REPORT].ledger)
     yield target
     target.close()
 
@@ -79,34 +94,3 @@ def target(session_target: Target) -> Target:
     """The target, with the mock's world reset before each test."""
     session_target.reset()
     return session_target
-
-
-def require_api(config: SuiteConfig, api: str) -> None:
-    if api not in config.apis:
-        pytest.skip(f"{api} not selected")
-
-
-def require_writes(config: SuiteConfig, api: str) -> str | None:
-    """Skip unless writing is allowed; on a live server returns the configured room."""
-    if not config.writes_allowed:
-        pytest.skip("writes need --allow-writes on a live target")
-    if config.target == "live":
-        room = config.secret(api, "ROOM")
-        if room is None:
-            pytest.skip(f"writes on live {api} need CHATMOCK_{api.upper()}_ROOM")
-        return room
-    return None
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
-    if not LEDGER.seen:
-        return
-    from mockserver.core.registry import load_registry
-
-    apis = [api for api in API_NAMES if any(endpoint_id.startswith(api + ".") for endpoint_id in LEDGER.seen)]
-    report = LEDGER.report(load_registry(), apis)
-    terminalreporter.write_sep("=", "chatmock coverage ledger")
-    terminalreporter.write_line(LEDGER.table(report))
-    path = Path(config.getoption("--ledger-json"))
-    LEDGER.write_json(report, path)
-    terminalreporter.write_line(f"ledger JSON: {path}")

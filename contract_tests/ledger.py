@@ -9,7 +9,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.registry import Endpoint, Registry
+import pytest
+
+from mockserver.apis import API_NAMES
+from mockserver.core.registry import Endpoint, Registry, load_registry
 
 Key = tuple[int, str | None]  # (status, body error code)
 
@@ -70,6 +73,29 @@ class Ledger:
     def write_json(self, report: dict[str, Any], path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+class LedgerReport:
+    """A pytest plugin object holding the session's ledger; at the end of the run it prints the
+    ledger and writes it as JSON (registered by the suite's ``pytest_configure``)."""
+
+    def __init__(self, json_path: Path) -> None:
+        self.ledger = Ledger()
+        self.json_path = json_path
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        ledger = self.ledger
+        if not ledger.seen:
+            return
+        apis = [api for api in API_NAMES if any(endpoint_id.startswith(api + ".") for endpoint_id in ledger.seen)]
+        report = ledger.report(load_registry(), apis)
+        terminalreporter.write_sep("=", "chatmock coverage ledger")
+        terminalreporter.write_line(ledger.table(report))
+        ledger.write_json(report, self.json_path)
+        terminalreporter.write_line(f"ledger JSON: {self.json_path}")
+
+
+LEDGER_REPORT = pytest.StashKey[LedgerReport]()
 
 
 def _label(key: Key) -> str:

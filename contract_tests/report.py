@@ -30,7 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from contract_tests.checks import PLACEHOLDER
-from contract_tests.config import API_NAMES, SuiteConfig
+from contract_tests.config import SuiteConfig
+from mockserver.apis import API_NAMES
 
 SUITE_DIR = Path(__file__).resolve().parent
 BAR_WIDTH = 20

@@ -116,7 +116,22 @@ class Target:
     def admin(self, path: str) -> Any:
         if self.admin_url is None:
             raise RuntimeError("only a mock target has an admin API")
-        return self.http.get(f"{self.admin_url}/{path}").json()
+        response = self.http.get(f"{self.admin_url}/{path}")
+        response.raise_for_status()
+        return response.json()
+
+    def mock_credentials(self, api: str, user: str) -> dict[str, str]:
+        """``user``'s credentials in the mock's world in force, keyed by the API's own parameter
+        names (``GET /__chatmock/credentials``)."""
+        users = self.admin("credentials")["credentials"].get(api, {})
+        if user not in users:
+            raise LookupError(f"the mock's {api} world gives {user!r} no credentials")
+        return dict(users[user])
+
+    def world_in_force(self, api: str) -> dict[str, Any]:
+        """The mock's world document of ``api`` in force (``GET /__chatmock/seed``)."""
+        world: dict[str, Any] = self.admin("seed")["seed"][api]
+        return world
 
     # requests ------------------------------------------------------------------------
     def url(self, endpoint: Endpoint, path_params: Mapping[str, str] | None = None) -> str:

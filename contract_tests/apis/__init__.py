@@ -1,69 +1,83 @@
 """What the suite needs to know about each API beyond its schemas: how to log in, how to
-find ids that exist on the target, and one canonical valid request per endpoint.
+find ids that exist on the target, and its request specs (:mod:`contract_tests.specs`).
 
-Each ``contract_tests/apis/<api>.py`` defines ``SUPPORT``, an :class:`ApiSupport`.
+Each ``contract_tests/apis/<api>.py`` (one per name of ``mockserver.apis.API_NAMES``) ends
+with ``SUPPORT = register(<its ApiSupport subclass>(SPECS))``.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, TypeVar
 
+from contract_tests.specs import Context, D, RequestSpec, RequestSpecs
 from contract_tests.targets import Credential, Target
 
-Known = dict[str, list[str]]  # parameter name -> values that exist on the target
+__all__ = ["ApiSupport", "RequestSpec", "register", "support"]
 
 
-@dataclass
-class RequestSpec:
-    """A request to send: parameters, path parameters, files; credentials are added by the test."""
+class ApiSupport(Generic[D]):
+    """One API's logins and discovery; its request specs answer the per-endpoint questions."""
 
-    params: dict[str, Any] = field(default_factory=dict)
-    path: dict[str, str] = field(default_factory=dict)
-    files: dict[str, tuple[str, bytes, str]] | None = None
-    method: str | None = None
-    encoding: str | None = None
-
-
-class ApiSupport(Protocol):
     api: str
-    writes: frozenset[str]  # endpoint ids that change state (login/logout excluded)
 
+    def __init__(self, specs: RequestSpecs[D]) -> None:
+        if specs.api != self.api:
+            raise ValueError(f"{type(self).__name__} ({self.api}) was given the specs of {specs.api}")
+        self.specs = specs
+
+    # what each API says ------------------------------------------------------------------
     def login(self, target: Target, user: str = "alice") -> Credential:
-        """Credentials from CHATMOCK_<API>_* on a live target, the default world's on the mock."""
-        ...
+        """Credentials from CHATMOCK_<API>_* on a live target, the mock's own (its admin API) on the mock."""
+        raise NotImplementedError
 
     def wrong_credential(self, good: Credential) -> Credential:
         """Well-formed credentials the target does not know."""
-        ...
+        raise NotImplementedError
 
-    def discover(self, target: Target, credential: Credential) -> Known:
+    def discover(self, target: Target, credential: Credential) -> D:
         """Ids that exist (rooms first, then messages, users) read from the target itself."""
-        ...
-
-    def valid_request(self, endpoint_id: str, target: Target, credential: Credential, known: Known) -> RequestSpec | None:
-        """One request that must succeed (None: the endpoint cannot be called this way here)."""
-        ...
-
-    def unknown_id_request(self, endpoint_id: str, known: Known) -> RequestSpec | None:
-        """A request naming an id that does not exist (None: the endpoint takes no id)."""
-        ...
+        raise NotImplementedError
 
     def logout(self, target: Target, credential: Credential) -> bool:
         """End the credential; False when the API has no logout."""
-        ...
+        raise NotImplementedError
+
+    # what the specs answer -----------------------------------------------------------------
+    @property
+    def writes(self) -> frozenset[str]:
+        """Endpoint ids that change what other clients see."""
+        return self.specs.writes
+
+    def valid_request(self, endpoint_id: str, target: Target, credential: Credential, found: D) -> RequestSpec:
+        """One request that must succeed; raises ``CannotBuild`` when the target lacks what it needs."""
+        endpoint = target.registry.endpoint(endpoint_id)
+        return self.specs.valid(endpoint_id)(Context(endpoint, target, credential, found))
+
+    def unknown_id_request(self, endpoint_id: str, target: Target, credential: Credential, found: D) -> RequestSpec | None:
+        """A request naming an id that does not exist; None for an endpoint declared to name no id."""
+        builder = self.specs.unknown_id(endpoint_id)
+        if builder is None:
+            return None
+        return builder(Context(target.registry.endpoint(endpoint_id), target, credential, found))
 
 
-def support(api: str) -> ApiSupport:
-    module = importlib.import_module(f"contract_tests.apis.{api}")
-    found: ApiSupport = module.SUPPORT
+_SUPPORTS: dict[str, ApiSupport[Any]] = {}
+S = TypeVar("S", bound=ApiSupport[Any])
+
+
+def register(one: S) -> S:
+    if one.api in _SUPPORTS:
+        raise ValueError(f"a second ApiSupport for {one.api}")
+    _SUPPORTS[one.api] = one
+    return one
+
+
+def support(api: str) -> ApiSupport[Any]:
+    """The support of ``api``, from ``contract_tests/apis/<api>.py``."""
+    if api not in _SUPPORTS:
+        importlib.import_module(f"{__name__}.{api}")
+    found = _SUPPORTS.get(api)
+    if found is None:
+        raise LookupError(f"contract_tests/apis/{api}.py registers no ApiSupport (end it with SUPPORT = register(...))")
     return found
-
-
-def first(known: Mapping[str, list[str]], name: str) -> str:
-    values = known.get(name) or []
-    if not values:
-        raise LookupError(f"the target has no {name} to test with")
-    return values[0]

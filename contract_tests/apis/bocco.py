@@ -1,7 +1,8 @@
 """BOCCO (alpha): sign in with apikey + e-mail + password, then ``access_token`` as a parameter.
 
 * Live: ``CHATMOCK_BOCCO_API_KEY``, ``CHATMOCK_BOCCO_EMAIL``, ``CHATMOCK_BOCCO_PASSWORD`` (one
-  account: only the user ``alice`` can be signed in). Mock: the default world's alice and bob.
+  account: only the user ``alice`` can be signed in). Mock: the accounts of its world in force
+  (``GET /__chatmock/credentials``).
 * Ids are read from the target: ``GET /alpha/rooms/joined``, then the first room's messages.
 * BOCCO has no sign-out: :meth:`BoccoSupport.logout` answers False.
 """
@@ -9,26 +10,42 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from contract_tests.apis import Known, RequestSpec, first
+from contract_tests.apis import ApiSupport, register
+from contract_tests.specs import CannotBuild, Context, Discovery, RequestSpec, RequestSpecs
 from contract_tests.targets import Credential, Target
 
 API = "bocco"
-# The default world's accounts (mockserver/apis/bocco/world.json): only used against the mock.
-MOCK_APIKEY = "bocco-api-key"
-MOCK_USERS = {
-    "alice": ("alice@example.com", "alice-password"),
-    "bob": ("bob@example.com", "bob-password"),
-}
+SIGN_IN = ("apikey", "email", "password")  # bocco.sessions.create's parameters
 UNKNOWN_ROOM = "12345678-1234-4234-8234-123456789ABC"
 UNKNOWN_UNIQUE_ID = "DEADBEEF-0000-4000-8000-00000000DEAD"
 UNKNOWN_MESSAGE_ID = "999999999"
 WRONG_TOKEN = "0" * 64
 TEXT = "chatmock contract test"
+
+
+@dataclass(frozen=True)
+class Media:
+    """A message's audio file: ``<host>/1/messages/<id>.<ext>``."""
+
+    id: str
+    ext: str
+    unique_id: str  # the message's
+
+
+@dataclass
+class BoccoFound(Discovery):
+    message_room: str | None = None  # the first room with messages (message_id and unique_id are its)
+    media: Media | None = None
+
+
+SPECS = RequestSpecs[BoccoFound](API, __file__)
+Ctx = Context[BoccoFound]
 
 
 def new_unique_id() -> str:
@@ -45,131 +62,172 @@ def media_parts(url: str) -> tuple[str, str] | None:
     return stem, ext
 
 
-class BoccoSupport:
-    api = API
-    writes = frozenset({"bocco.rooms.messages.create", "bocco.rooms.messages.read"})
+def messages(target: Target, credential: Credential, room_id: str, **params: str) -> list[dict[str, Any]]:
+    exchange = target.call(
+        "bocco.rooms.messages.list", {"read": "0", **params}, path={"room_id": room_id}, credential=credential, expect_error=False
+    )
+    found: list[dict[str, Any]] = exchange.json()
+    return found
 
-    # credentials -----------------------------------------------------------------------
+
+class BoccoSupport(ApiSupport[BoccoFound]):
+    api = API
+
     def sign_in_params(self, target: Target, user: str) -> dict[str, str]:
         if target.config.is_mock:
-            if user not in MOCK_USERS:
-                raise LookupError(f"the default bocco world has no signed-in user {user!r}")
-            email, password = MOCK_USERS[user]
-            return {"apikey": MOCK_APIKEY, "email": email, "password": password}
+            given = target.mock_credentials(API, user)
+            return {name: given[name] for name in SIGN_IN}
         if user != "alice":
             pytest.skip(f"live bocco: one account is configured, no {user!r}")
-        names = ("API_KEY", "EMAIL", "PASSWORD")
-        values = [target.config.secret(API, name) for name in names]
+        values = [target.config.secret(API, name) for name in ("API_KEY", "EMAIL", "PASSWORD")]
         if not all(values):
             pytest.skip("live bocco needs CHATMOCK_BOCCO_API_KEY, CHATMOCK_BOCCO_EMAIL and CHATMOCK_BOCCO_PASSWORD")
-        return dict(zip(("apikey", "email", "password"), (str(value) for value in values), strict=True))
+        return dict(zip(SIGN_IN, (str(value) for value in values), strict=True))
 
     def login(self, target: Target, user: str = "alice") -> Credential:
         params = self.sign_in_params(target, user)
         # the sign-in secrets scrub the failure message of this very call
         exchange = target.call("bocco.sessions.create", params, credential=Credential(params, user), expect_error=False)
-        body = exchange.json()
-        return Credential({"access_token": str(body["access_token"]), **params}, user)
+        return Credential({"access_token": str(exchange.json()["access_token"]), **params}, user)
 
     def wrong_credential(self, good: Credential) -> Credential:
         token = good.values.get("access_token", "")
-        wrong = WRONG_TOKEN if token != WRONG_TOKEN else "1" * 64
-        return Credential({"access_token": wrong}, good.user)
+        return Credential({"access_token": WRONG_TOKEN if token != WRONG_TOKEN else "1" * 64}, good.user)
 
     def logout(self, target: Target, credential: Credential) -> bool:
         return False  # BOCCO documents no sign-out; tokens live on
 
-    # discovery ----------------------------------------------------------------------------
-    def discover(self, target: Target, credential: Credential) -> Known:
+    def discover(self, target: Target, credential: Credential) -> BoccoFound:
         rooms = target.call("bocco.rooms.joined", credential=credential, expect_error=False).json()
-        known: Known = {"room_id": [str(room["uuid"]) for room in rooms]}
-        for room_id in known["room_id"][:3]:
-            messages = self.messages(target, credential, room_id)
-            if messages:
-                known = {**known, "_message_room": [room_id], **self.message_ids(messages)}
+        found = BoccoFound({"room_id": [str(room["uuid"]) for room in rooms]})
+        for room_id in found.params["room_id"][:3]:
+            listed = messages(target, credential, room_id)
+            if listed:
+                found.message_room = room_id
+                found.params.update(message_ids(listed))
+                found.media = first_media(listed)
                 break
-        return known
-
-    @staticmethod
-    def messages(target: Target, credential: Credential, room_id: str, **params: str) -> list[dict[str, Any]]:
-        exchange = target.call(
-            "bocco.rooms.messages.list", {"read": "0", **params}, path={"room_id": room_id}, credential=credential, expect_error=False
-        )
-        found: list[dict[str, Any]] = exchange.json()
         return found
 
-    @staticmethod
-    def message_ids(messages: list[dict[str, Any]]) -> Known:
-        """Ids of a room's messages, newest first; the media files of the first with audio."""
-        newest_first = list(reversed(messages))
-        known: Known = {
-            "message_id": [str(message["id"]) for message in newest_first],
-            "unique_id": [str(message["unique_id"]) for message in newest_first],
-        }
-        with_audio = sorted(newest_first, key=lambda message: message.get("media") != "audio")  # stable: audio messages first
-        for message in with_audio:
-            parts = media_parts(str(message.get("audio") or ""))
-            if parts is not None:
-                known["_media"] = [f"{parts[0]}.{parts[1]}"]
-                known["_media_unique_id"] = [str(message["unique_id"])]
-                break
-        return known
 
-    # requests ------------------------------------------------------------------------------
-    def valid_request(self, endpoint_id: str, target: Target, credential: Credential, known: Known) -> RequestSpec | None:
-        if endpoint_id == "bocco.sessions.create":
-            return RequestSpec({name: credential.values[name] for name in ("apikey", "email", "password") if name in credential.values})
-        if endpoint_id == "bocco.rooms.joined":
-            return RequestSpec()
-        if endpoint_id == "bocco.rooms.messages.create":
-            rooms = known.get("_room") or known.get("room_id")
-            if not rooms:
-                return None
-            return RequestSpec({"unique_id": new_unique_id(), "media": "text", "text": TEXT}, {"room_id": rooms[0]})
-        if not known.get("message_id"):
-            return None
-        room = first(known, "_message_room")
-        if endpoint_id == "bocco.rooms.messages.list":
-            return RequestSpec({"read": "0"}, {"room_id": room})
-        if endpoint_id == "bocco.rooms.subscribe":
-            ids = known["message_id"]  # newest first: one event newer than the second newest
-            return RequestSpec({"newer_than": str(int(ids[1]) if len(ids) > 1 else 0), "read": "0"}, {"room_id": room})
-        if endpoint_id == "bocco.rooms.messages.read":
-            return self.read_request(target, credential, known)
-        if not known.get("_media"):
-            return None
-        stem, _, ext = first(known, "_media").rpartition(".")
-        if endpoint_id == "bocco.media.download":
-            return RequestSpec(path={"id": stem, "ext": ext})
-        if endpoint_id == "bocco.messages.download":
-            return RequestSpec(path={"unique_id": first(known, "_media_unique_id"), "extname": ext})
-        return None
-
-    def read_request(self, target: Target, credential: Credential, known: Known) -> RequestSpec | None:
-        """Mark read a message of the configured room (live writes) or of the discovered one."""
-        room = first(known, "_message_room")
-        message_id = first(known, "message_id")
-        configured = known.get("_room")
-        if configured and configured[0].lower() != room.lower():
-            messages = self.messages(target, credential, configured[0])
-            if not messages:
-                return None
-            room, message_id = configured[0], str(messages[-1]["id"])
-        return RequestSpec(path={"room_id": room, "message_id": message_id})
-
-    def unknown_id_request(self, endpoint_id: str, known: Known) -> RequestSpec | None:
-        if endpoint_id in ("bocco.rooms.messages.list", "bocco.rooms.subscribe"):
-            return RequestSpec({"newer_than": "0"} if endpoint_id.endswith("subscribe") else {}, {"room_id": UNKNOWN_ROOM})
-        if endpoint_id == "bocco.rooms.messages.create":
-            return RequestSpec({"unique_id": new_unique_id(), "media": "text", "text": TEXT}, {"room_id": UNKNOWN_ROOM})
-        if endpoint_id == "bocco.rooms.messages.read":
-            rooms = known.get("_message_room") or known.get("room_id") or [UNKNOWN_ROOM]
-            return RequestSpec(path={"room_id": rooms[0], "message_id": UNKNOWN_MESSAGE_ID})
-        if endpoint_id == "bocco.messages.download":
-            return RequestSpec(path={"unique_id": UNKNOWN_UNIQUE_ID, "extname": "wav"})
-        if endpoint_id == "bocco.media.download":
-            return RequestSpec(path={"id": UNKNOWN_MESSAGE_ID, "ext": "wav"})
-        return None  # sessions.create, rooms.joined name no id
+def message_ids(listed: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Ids of a room's messages, newest first."""
+    newest_first = list(reversed(listed))
+    return {
+        "message_id": [str(message["id"]) for message in newest_first],
+        "unique_id": [str(message["unique_id"]) for message in newest_first],
+    }
 
 
-SUPPORT = BoccoSupport()
+def first_media(listed: list[dict[str, Any]]) -> Media | None:
+    """The audio file of the newest message with one (audio messages first)."""
+    newest_first = sorted(reversed(listed), key=lambda message: message.get("media") != "audio")  # stable
+    for message in newest_first:
+        parts = media_parts(str(message.get("audio") or ""))
+        if parts is not None:
+            return Media(parts[0], parts[1], str(message["unique_id"]))
+    return None
+
+
+def _message_room(found: BoccoFound) -> str:
+    if found.message_room is None:
+        raise CannotBuild("the target's rooms have no message to test with")
+    return found.message_room
+
+
+def _media(found: BoccoFound) -> Media:
+    if found.media is None:
+        raise CannotBuild("the target's messages have no audio file to download")
+    return found.media
+
+
+# requests that must succeed ------------------------------------------------------------------
+@SPECS.request_for("bocco.sessions.create")
+def sign_in(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({name: ctx.credential.values[name] for name in SIGN_IN if name in ctx.credential.values})
+
+
+@SPECS.request_for("bocco.rooms.joined")
+def joined(ctx: Ctx) -> RequestSpec:
+    return RequestSpec()
+
+
+@SPECS.request_for("bocco.rooms.messages.create", writes=True)
+def create(ctx: Ctx) -> RequestSpec:
+    room = ctx.found.write_room or ctx.found.first("room_id")
+    return RequestSpec({"unique_id": new_unique_id(), "media": "text", "text": TEXT}, {"room_id": room})
+
+
+@SPECS.request_for("bocco.rooms.messages.list")
+def listing(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"read": "0"}, {"room_id": _message_room(ctx.found)})
+
+
+@SPECS.request_for("bocco.rooms.subscribe")
+def subscribe(ctx: Ctx) -> RequestSpec:
+    room = _message_room(ctx.found)
+    ids = ctx.found.params["message_id"]  # newest first: one event newer than the second newest
+    return RequestSpec({"newer_than": str(int(ids[1]) if len(ids) > 1 else 0), "read": "0"}, {"room_id": room})
+
+
+@SPECS.request_for("bocco.rooms.messages.read", writes=True)
+def read(ctx: Ctx) -> RequestSpec:
+    """Mark read a message of the configured room (live writes) or of the discovered one."""
+    room, message_id = _message_room(ctx.found), ctx.found.first("message_id")
+    configured = ctx.found.write_room
+    if configured and configured.lower() != room.lower():
+        listed = messages(ctx.target, ctx.credential, configured)
+        if not listed:
+            raise CannotBuild("the configured room has no message to mark read")
+        room, message_id = configured, str(listed[-1]["id"])
+    return RequestSpec(path={"room_id": room, "message_id": message_id})
+
+
+@SPECS.request_for("bocco.media.download")
+def media_download(ctx: Ctx) -> RequestSpec:
+    media = _media(ctx.found)
+    return RequestSpec(path={"id": media.id, "ext": media.ext})
+
+
+@SPECS.request_for("bocco.messages.download")
+def message_download(ctx: Ctx) -> RequestSpec:
+    media = _media(ctx.found)
+    return RequestSpec(path={"unique_id": media.unique_id, "extname": media.ext})
+
+
+# requests naming what does not exist ----------------------------------------------------------------
+SPECS.names_no_id("bocco.sessions.create", "bocco.rooms.joined")
+
+
+@SPECS.unknown_id_for("bocco.rooms.messages.list")
+def list_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({}, {"room_id": UNKNOWN_ROOM})
+
+
+@SPECS.unknown_id_for("bocco.rooms.subscribe")
+def subscribe_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"newer_than": "0"}, {"room_id": UNKNOWN_ROOM})
+
+
+@SPECS.unknown_id_for("bocco.rooms.messages.create")
+def create_in_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"unique_id": new_unique_id(), "media": "text", "text": TEXT}, {"room_id": UNKNOWN_ROOM})
+
+
+@SPECS.unknown_id_for("bocco.rooms.messages.read")
+def read_unknown_message(ctx: Ctx) -> RequestSpec:
+    room = ctx.found.message_room or (ctx.found.params.get("room_id") or [UNKNOWN_ROOM])[0]
+    return RequestSpec(path={"room_id": room, "message_id": UNKNOWN_MESSAGE_ID})
+
+
+@SPECS.unknown_id_for("bocco.messages.download")
+def download_unknown_message(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"unique_id": UNKNOWN_UNIQUE_ID, "extname": "wav"})
+
+
+@SPECS.unknown_id_for("bocco.media.download")
+def download_unknown_media(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"id": UNKNOWN_MESSAGE_ID, "ext": "wav"})
+
+
+SUPPORT = register(BoccoSupport(SPECS))

@@ -1,8 +1,15 @@
-"""Gitter REST v1 support for the contract suite (schemas/gitter/, shared/api/gitter.md beside the repository).
+"""Gitter REST v1 support for the contract suite (schemas/gitter/; the API as the archived
+developer.gitter.im documents it, github.com/gitterHQ/docs).
 
 Credentials: a personal access token sent as ``Authorization: Bearer``. On a live target it
-comes only from ``CHATMOCK_GITTER_TOKEN``; against the mock, from the default world. Gitter
-has no logout: :meth:`GitterSupport.logout` answers False.
+comes only from ``CHATMOCK_GITTER_TOKEN``; against the mock, from its world in force
+(``GET /__chatmock/credentials``). Gitter has no logout: :meth:`GitterSupport.logout` answers
+False.
+
+Discovered parameters: roomId (rooms with a uri first), uri (same order, rooms with a uri
+only), messageId (messages of roomId[0], oldest first), chatMessageId (those of the current
+user), beforeId/afterId/aroundId (= messageId, for generated list queries), userId (the
+current user).
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from contract_tests.apis import Known, RequestSpec, first
+from contract_tests.apis import ApiSupport, register
+from contract_tests.specs import CannotBuild, Context, Discovery, RequestSpec, RequestSpecs
 from contract_tests.targets import Credential, Target
 
 API = "gitter"
@@ -21,36 +29,19 @@ UNKNOWN_ID = "0000000000000000000000ff"  # well-formed ObjectId that names nothi
 UNKNOWN_URI = "chatmock-contract-suite/no-such-room-4f1c"
 WRONG_TOKEN = "0123456789abcdef" * 2 + "01234567"  # 40 hex chars, like a real Gitter token
 
-# known keys: roomId (rooms with a uri first), uri (same order, rooms with a uri only),
-# messageId (messages of roomId[0], oldest first), chatMessageId (those of the current user),
-# beforeId/afterId/aroundId (= messageId, for generated list queries), userId (the current user).
+SPECS = RequestSpecs[Discovery](API, __file__)
+Ctx = Context[Discovery]
 
 
-def mock_token(user: str) -> str:
-    """The first token of ``user`` in the mock's default world."""
-    from mockserver.apis.gitter.world import default_world
-
-    for person in default_world().get("users", []):
-        if person.get("username") == user and person.get("tokens"):
-            return str(person["tokens"][0])
-    raise LookupError(f"the default gitter world has no user {user!r} with a token")
-
-
-class GitterSupport:
+class GitterSupport(ApiSupport[Discovery]):
     api = API
-    writes = frozenset(
-        {
-            "gitter.rooms.chatMessages.create",
-            "gitter.rooms.chatMessages.update",
-            "gitter.rooms.join",
-            "gitter.user.unreadItems.markRead",
-        }
-    )
 
-    # credentials ---------------------------------------------------------------------
     def login(self, target: Target, user: str = "alice") -> Credential:
         if target.config.is_mock:
-            return Credential({"token": mock_token(user)}, user=user)
+            token = target.mock_credentials(API, user).get("token")
+            if not token:
+                raise LookupError(f"the mock's gitter world gives {user!r} no token")
+            return Credential({"token": token}, user=user)
         if user != "alice":
             pytest.skip("a live gitter target has one configured token (CHATMOCK_GITTER_TOKEN)")
         token = target.config.secret(API, "TOKEN")
@@ -65,130 +56,181 @@ class GitterSupport:
     def logout(self, target: Target, credential: Credential) -> bool:
         return False  # Gitter has no logout; tokens are revoked at developer.gitter.im
 
-    # discovery -----------------------------------------------------------------------
-    def discover(self, target: Target, credential: Credential) -> Known:
+    def discover(self, target: Target, credential: Credential) -> Discovery:
         """Three requests: the current user, their rooms, the messages of the first room."""
         me = target.call("gitter.user.get", credential=credential, expect_error=False).json()
         rooms = target.call("gitter.rooms.list", credential=credential, expect_error=False).json()
         ordered = sorted(rooms, key=lambda room: "uri" not in room)  # stable: rooms with a uri first
-        known: Known = {
+        params: dict[str, list[str]] = {
             "userId": [str(me[0]["id"])],
             "roomId": [str(room["id"]) for room in ordered],
             "uri": [str(room["uri"]) for room in ordered if room.get("uri")],
         }
-        if known["roomId"]:
+        if params["roomId"]:
             messages = target.call(
                 "gitter.rooms.chatMessages.list",
                 {"limit": "50"},
-                path={"roomId": known["roomId"][0]},
+                path={"roomId": params["roomId"][0]},
                 credential=credential,
                 expect_error=False,
             ).json()
             ids = [str(message["id"]) for message in messages]
-            known["messageId"] = ids
-            known["chatMessageId"] = [str(message["id"]) for message in messages if message["fromUser"]["id"] == known["userId"][0]]
+            params["messageId"] = ids
+            params["chatMessageId"] = [str(message["id"]) for message in messages if message["fromUser"]["id"] == params["userId"][0]]
             for anchor in ("beforeId", "afterId", "aroundId"):
-                known[anchor] = ids
-        return known
-
-    # requests ------------------------------------------------------------------------
-    def write_room(self, target: Target, credential: Credential, known: Known) -> str:
-        """The room writes go to: the configured room on a live target (an id or a uri), else the first room."""
-        room = (known.get("_room") or [""])[0]
-        if not room:
-            return first(known, "roomId")
-        if OBJECT_ID.match(room):
-            return room
-        joined = target.call("gitter.rooms.join", {"uri": room}, credential=credential, expect_error=False).json()
-        return str(joined["id"])
-
-    def valid_request(self, endpoint_id: str, target: Target, credential: Credential, known: Known) -> RequestSpec | None:
-        try:
-            return self._valid(endpoint_id, target, credential, known)
-        except LookupError:
-            return None
-
-    def _valid(self, endpoint_id: str, target: Target, credential: Credential, known: Known) -> RequestSpec | None:
-        name = endpoint_id.removeprefix("gitter.")
-        if name in ("rooms.list", "user.get", "user.me"):
-            return RequestSpec()
-        if name == "rooms.join":
-            room = (known.get("_room") or [""])[0]
-            if not room:
-                return RequestSpec({"uri": first(known, "uri")})
-            uri = self._uri_of(target, credential, room) if OBJECT_ID.match(room) else room
-            return RequestSpec({"uri": uri}) if uri else None
-        if name == "rooms.users.list":
-            return RequestSpec(path={"roomId": first(known, "roomId")})
-        if name == "rooms.chatMessages.list":
-            return RequestSpec({"limit": "10"}, path={"roomId": first(known, "roomId")})
-        if name == "rooms.chatMessages.get":
-            return RequestSpec(path={"roomId": first(known, "roomId"), "messageId": first(known, "messageId")})
-        if name == "rooms.chatMessages.create":
-            return RequestSpec({"text": "chatmock contract suite: hello"}, path={"roomId": self.write_room(target, credential, known)})
-        if name == "rooms.chatMessages.update":
-            if known.get("_room"):  # live: edit a message of our own, posted for the purpose
-                room = self.write_room(target, credential, known)
-                posted = target.call(
-                    "gitter.rooms.chatMessages.create",
-                    {"text": "chatmock contract suite: to edit"},
-                    path={"roomId": room},
-                    credential=credential,
-                    expect_error=False,
-                ).json()
-                return RequestSpec({"text": "chatmock contract suite: edited"}, path={"roomId": room, "chatMessageId": str(posted["id"])})
-            return RequestSpec(
-                {"text": "edited by the contract suite"},
-                path={"roomId": first(known, "roomId"), "chatMessageId": first(known, "chatMessageId")},
-            )
-        if name == "user.rooms.list":
-            return RequestSpec(path={"userId": first(known, "userId")})
-        if name == "user.unreadItems.list":
-            return RequestSpec(path={"userId": first(known, "userId"), "roomId": first(known, "roomId")})
-        if name == "user.unreadItems.markRead":
-            if known.get("_room"):
-                room = self.write_room(target, credential, known)
-                page = target.call(
-                    "gitter.rooms.chatMessages.list", {"limit": "1"}, path={"roomId": room}, credential=credential, expect_error=False
-                ).json()
-                if not page:
-                    return None
-                return RequestSpec({"chat": [str(page[0]["id"])]}, path={"userId": first(known, "userId"), "roomId": room})
-            return RequestSpec(
-                {"chat": [first(known, "messageId")]}, path={"userId": first(known, "userId"), "roomId": first(known, "roomId")}
-            )
-        if name in ("stream.chatMessages", "stream.events"):
-            # never sent with good credentials by the generic tests (streams are not CALLABLE);
-            # the missing/wrong credential tests use it and get an immediate 401
-            return RequestSpec(path={"roomId": first(known, "roomId")})
-        return None
-
-    @staticmethod
-    def _uri_of(target: Target, credential: Credential, room_id: str) -> str | None:
-        rooms: list[dict[str, Any]] = target.call("gitter.rooms.list", credential=credential, expect_error=False).json()
-        return next((str(room["uri"]) for room in rooms if room["id"] == room_id and room.get("uri")), None)
-
-    def unknown_id_request(self, endpoint_id: str, known: Known) -> RequestSpec | None:
-        name = endpoint_id.removeprefix("gitter.")
-        room = (known.get("roomId") or [UNKNOWN_ID])[0]
-        if name == "rooms.join":
-            return RequestSpec({"uri": UNKNOWN_URI})
-        if name in ("rooms.users.list", "rooms.chatMessages.list"):
-            return RequestSpec(path={"roomId": UNKNOWN_ID})
-        if name == "rooms.chatMessages.create":
-            return RequestSpec({"text": "to nowhere"}, path={"roomId": UNKNOWN_ID})
-        if name == "rooms.chatMessages.get":
-            return RequestSpec(path={"roomId": room, "messageId": UNKNOWN_ID})
-        if name == "rooms.chatMessages.update":
-            return RequestSpec({"text": "edited"}, path={"roomId": room, "chatMessageId": UNKNOWN_ID})
-        if name == "user.rooms.list":
-            return RequestSpec(path={"userId": UNKNOWN_ID})
-        if name == "user.unreadItems.list":
-            return RequestSpec(path={"userId": UNKNOWN_ID, "roomId": room})
-        if name == "user.unreadItems.markRead":
-            message = (known.get("messageId") or [UNKNOWN_ID])[0]
-            return RequestSpec({"chat": [message]}, path={"userId": UNKNOWN_ID, "roomId": room})
-        return None  # rooms.list, user.get, user.me name no id; the streams are not callable
+                params[anchor] = ids
+        return Discovery(params)
 
 
-SUPPORT = GitterSupport()
+def write_room(target: Target, credential: Credential, found: Discovery) -> str:
+    """The room writes go to: the configured room on a live target (an id or a uri), else the first room."""
+    room = found.write_room
+    if not room:
+        return found.first("roomId")
+    if OBJECT_ID.match(room):
+        return room
+    joined = target.call("gitter.rooms.join", {"uri": room}, credential=credential, expect_error=False).json()
+    return str(joined["id"])
+
+
+def _uri_of(target: Target, credential: Credential, room_id: str) -> str:
+    rooms: list[dict[str, Any]] = target.call("gitter.rooms.list", credential=credential, expect_error=False).json()
+    uri = next((str(room["uri"]) for room in rooms if room["id"] == room_id and room.get("uri")), None)
+    if uri is None:
+        raise CannotBuild(f"the configured room {room_id} has no uri to join it by")
+    return uri
+
+
+# requests that must succeed ------------------------------------------------------------------
+@SPECS.request_for("gitter.rooms.list", "gitter.user.get", "gitter.user.me")
+def no_parameters(ctx: Ctx) -> RequestSpec:
+    return RequestSpec()
+
+
+@SPECS.request_for("gitter.rooms.join", writes=True)
+def join(ctx: Ctx) -> RequestSpec:
+    room = ctx.found.write_room
+    if not room:
+        return RequestSpec({"uri": ctx.found.first("uri")})
+    return RequestSpec({"uri": _uri_of(ctx.target, ctx.credential, room) if OBJECT_ID.match(room) else room})
+
+
+@SPECS.request_for("gitter.rooms.users.list")
+def room_users(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"roomId": ctx.found.first("roomId")})
+
+
+@SPECS.request_for("gitter.rooms.chatMessages.list")
+def messages_list(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"limit": "10"}, path={"roomId": ctx.found.first("roomId")})
+
+
+@SPECS.request_for("gitter.rooms.chatMessages.get")
+def message_get(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"roomId": ctx.found.first("roomId"), "messageId": ctx.found.first("messageId")})
+
+
+@SPECS.request_for("gitter.rooms.chatMessages.create", writes=True)
+def message_create(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"text": "chatmock contract suite: hello"}, path={"roomId": write_room(ctx.target, ctx.credential, ctx.found)})
+
+
+@SPECS.request_for("gitter.rooms.chatMessages.update", writes=True)
+def message_update(ctx: Ctx) -> RequestSpec:
+    if ctx.found.write_room:  # live: edit a message of our own, posted for the purpose
+        room = write_room(ctx.target, ctx.credential, ctx.found)
+        posted = ctx.target.call(
+            "gitter.rooms.chatMessages.create",
+            {"text": "chatmock contract suite: to edit"},
+            path={"roomId": room},
+            credential=ctx.credential,
+            expect_error=False,
+        ).json()
+        return RequestSpec({"text": "chatmock contract suite: edited"}, path={"roomId": room, "chatMessageId": str(posted["id"])})
+    return RequestSpec(
+        {"text": "edited by the contract suite"},
+        path={"roomId": ctx.found.first("roomId"), "chatMessageId": ctx.found.first("chatMessageId")},
+    )
+
+
+@SPECS.request_for("gitter.user.rooms.list")
+def user_rooms(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"userId": ctx.found.first("userId")})
+
+
+@SPECS.request_for("gitter.user.unreadItems.list")
+def unread_items(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"userId": ctx.found.first("userId"), "roomId": ctx.found.first("roomId")})
+
+
+@SPECS.request_for("gitter.user.unreadItems.markRead", writes=True)
+def mark_read(ctx: Ctx) -> RequestSpec:
+    found = ctx.found
+    if not found.write_room:
+        return RequestSpec({"chat": [found.first("messageId")]}, path={"userId": found.first("userId"), "roomId": found.first("roomId")})
+    room = write_room(ctx.target, ctx.credential, found)
+    page = ctx.target.call(
+        "gitter.rooms.chatMessages.list", {"limit": "1"}, path={"roomId": room}, credential=ctx.credential, expect_error=False
+    ).json()
+    if not page:
+        raise CannotBuild("the configured room has no message to mark read")
+    return RequestSpec({"chat": [str(page[0]["id"])]}, path={"userId": found.first("userId"), "roomId": room})
+
+
+@SPECS.request_for("gitter.stream.chatMessages", "gitter.stream.events")
+def stream(ctx: Ctx) -> RequestSpec:
+    # never sent with good credentials by the generic tests (a stream does not end); the
+    # missing and wrong credential tests send it and get an immediate 401
+    return RequestSpec(path={"roomId": ctx.found.first("roomId")})
+
+
+# requests naming what does not exist ----------------------------------------------------------------
+SPECS.names_no_id("gitter.rooms.list", "gitter.user.get", "gitter.user.me")
+
+
+@SPECS.unknown_id_for("gitter.rooms.join")
+def join_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"uri": UNKNOWN_URI})
+
+
+@SPECS.unknown_id_for("gitter.rooms.users.list", "gitter.rooms.chatMessages.list", "gitter.stream.chatMessages", "gitter.stream.events")
+def unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"roomId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.rooms.chatMessages.create")
+def create_in_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"text": "to nowhere"}, path={"roomId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.rooms.chatMessages.get")
+def unknown_message(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"roomId": _room_or_unknown(ctx.found), "messageId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.rooms.chatMessages.update")
+def update_unknown_message(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"text": "edited"}, path={"roomId": _room_or_unknown(ctx.found), "chatMessageId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.user.rooms.list")
+def unknown_user_rooms(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"userId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.user.unreadItems.list")
+def unknown_user_unread(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"userId": UNKNOWN_ID, "roomId": _room_or_unknown(ctx.found)})
+
+
+@SPECS.unknown_id_for("gitter.user.unreadItems.markRead")
+def unknown_user_mark_read(ctx: Ctx) -> RequestSpec:
+    message = (ctx.found.params.get("messageId") or [UNKNOWN_ID])[0]
+    return RequestSpec({"chat": [message]}, path={"userId": UNKNOWN_ID, "roomId": _room_or_unknown(ctx.found)})
+
+
+def _room_or_unknown(found: Discovery) -> str:
+    return (found.params.get("roomId") or [UNKNOWN_ID])[0]
+
+
+SUPPORT = register(GitterSupport(SPECS))

@@ -1,9 +1,10 @@
 """Lingr support for the generic contract tests (see :mod:`contract_tests.apis`).
 
 Lingr authenticates with a ``session`` parameter obtained from ``session/create``; every
-answer is HTTP 200 and failures are ``{"status": "error", "code", "detail"}`` (shared/api/lingr.md).
-On a live target the login comes from ``CHATMOCK_LINGR_USER`` / ``_PASSWORD`` (and the
-optional ``_APP_KEY``); against the mock from the default world (mockserver/apis/lingr/world.json).
+answer is HTTP 200 and failures are ``{"status": "error", "code", "detail"}`` (schemas/lingr/
+_api.json, from the seed memo 002_0f8f93cf6b7fe958.txt). On a live target the login comes
+from ``CHATMOCK_LINGR_USER`` / ``_PASSWORD`` (and the optional ``_APP_KEY``); against the mock
+from its world in force (``GET /__chatmock/credentials``).
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ from typing import Any
 
 import pytest
 
-from contract_tests.apis import Known, RequestSpec, first
+from contract_tests.apis import ApiSupport, register
+from contract_tests.specs import Context, Discovery, RequestSpec, RequestSpecs
 from contract_tests.targets import Credential, Target
 
 API = "lingr"
 SESSION = "session"  # the auth scheme's parameter (schemas/lingr/_api.json)
-# the mock's default world (mockserver/apis/lingr/world.json): used only against the mock
-MOCK_LOGINS = {"alice": "alice-password", "bob": "bob-password"}
 UNKNOWN_ROOM = "chatmock_no_such_room"
 UNKNOWN_MESSAGE = "999999999999"
 VALID_TEXT = "chatmock contract suite: a valid room/say"
 
+SPECS = RequestSpecs[Discovery](API, __file__)
+Ctx = Context[Discovery]
 
-class LingrError(AssertionError):
+
+class LingrCallFailed(AssertionError):
     """A call the support code needed answered with a Lingr error body."""
 
 
@@ -34,16 +37,15 @@ def ok_body(exchange: Any) -> dict[str, Any]:
     body = json.loads(exchange.response.content)
     if not isinstance(body, dict) or body.get("status") != "ok":
         code = body.get("code") if isinstance(body, dict) else None
-        raise LingrError(f"{exchange.endpoint.id} failed: code {code!r}")
+        raise LingrCallFailed(f"{exchange.endpoint.id} failed: code {code!r}")
     return body
 
 
 def login_params(target: Target, user: str) -> dict[str, str]:
-    """``session/create`` parameters: from the environment on a live target, the default world's on the mock."""
+    """``session/create`` parameters: from the environment on a live target, the mock's own on the mock."""
     if target.config.is_mock:
-        if user not in MOCK_LOGINS:
-            raise LookupError(f"the mock's default world has no login for {user!r}")
-        return {"user": user, "password": MOCK_LOGINS[user]}
+        given = target.mock_credentials(API, user)
+        return {"user": given["user"], "password": given["password"]}
     name = target.config.secret(API, "USER")
     password = target.config.secret(API, "PASSWORD")
     if name is None or password is None:
@@ -61,19 +63,14 @@ def _hidden(params: dict[str, str]) -> Credential:
     return Credential({key: value for key, value in params.items() if key in ("password", "app_key")})
 
 
-class LingrSupport:
+class LingrSupport(ApiSupport[Discovery]):
     api = API
-    # Calls that change what other clients see. room/subscribe and room/unsubscribe only
-    # change the suite's own session's event delivery, so they run on a read-only live target.
-    writes = frozenset({"lingr.room.say", "lingr.favorite.add", "lingr.favorite.remove"})
 
-    # credentials ---------------------------------------------------------------------
     def login(self, target: Target, user: str = "alice") -> Credential:
         params = login_params(target, user)
         exchange = target.call("lingr.session.create", params, credential=_hidden(params), expect_error=False)
         body = ok_body(exchange)
-        session = str(body["session"])
-        return Credential({SESSION: session}, user=str(body["user"]["username"]))
+        return Credential({SESSION: str(body["session"])}, user=str(body["user"]["username"]))
 
     def wrong_credential(self, good: Credential) -> Credential:
         fake = "Zz9Zz9" if good.values.get(SESSION) != "Zz9Zz9" else "Yy8Yy8"  # base62 like a real session id
@@ -83,94 +80,145 @@ class LingrSupport:
         ok_body(target.call("lingr.session.destroy", credential=credential, expect_error=False))
         return True
 
-    # what exists -----------------------------------------------------------------------
-    def discover(self, target: Target, credential: Credential) -> Known:
+    def discover(self, target: Target, credential: Credential) -> Discovery:
         """Two requests: user/get_rooms, then room/show of every joined room (messages, members)."""
         rooms = [str(room) for room in ok_body(target.call("lingr.user.get_rooms", credential=credential, expect_error=False))["rooms"]]
-        known: Known = {"room": [], "rooms": [], "message": [], "before": [], "user": []}
+        params: dict[str, list[str]] = {"room": [], "rooms": [], "message": [], "before": [], "user": []}
         if not rooms:
-            return known
+            return Discovery(params)
         shown = ok_body(target.call("lingr.room.show", {"room": ",".join(rooms)}, credential=credential, expect_error=False))["rooms"]
         shown = sorted(shown, key=lambda room: not room["messages"])  # rooms with messages first
         for room in shown:
-            known["room"].append(str(room["id"]))
+            params["room"].append(str(room["id"]))
             for message in reversed(room["messages"]):  # newest first
-                known["message"].append(str(message["id"]))
+                params["message"].append(str(message["id"]))
             for member in room["roster"]["members"]:
-                if member["username"] not in known["user"]:
-                    known["user"].append(str(member["username"]))
-        known["rooms"] = list(known["room"])  # room/show's and room/subscribe's newer name of `room`
-        known["before"] = list(known["message"])
-        return known
-
-    # requests --------------------------------------------------------------------------
-    def valid_request(self, endpoint_id: str, target: Target, credential: Credential, known: Known) -> RequestSpec | None:
-        rooms = known.get("room") or []
-        write_room = (known.get("_room") or rooms or [""])[0]
-        if endpoint_id == "lingr.session.create":
-            return RequestSpec(login_params(target, credential.user or "alice"))
-        if endpoint_id in ("lingr.session.verify", "lingr.session.destroy", "lingr.user.get_rooms"):
-            return RequestSpec()
-        if not rooms and endpoint_id != "lingr.room.say":
-            return None
-        if endpoint_id == "lingr.room.show":
-            return RequestSpec({"room": ",".join(rooms[:2])})
-        if endpoint_id == "lingr.room.get_archives":
-            before = known.get("before") or [UNKNOWN_MESSAGE]
-            return RequestSpec({"room": first(known, "room"), "before": before[0], "limit": "10"})
-        if endpoint_id == "lingr.room.subscribe":
-            return RequestSpec({"room": ",".join(rooms)})
-        if endpoint_id == "lingr.room.unsubscribe":
-            return RequestSpec({"room": rooms[0]})
-        if endpoint_id == "lingr.room.say":
-            return RequestSpec({"room": write_room, "text": VALID_TEXT}) if write_room else None
-        if endpoint_id in ("lingr.favorite.add", "lingr.favorite.remove"):
-            return self._favorite_request(endpoint_id, target, credential, write_room)
-        if endpoint_id == "lingr.event.observe":
-            return self._observe_request(target, credential, rooms)
-        return None
-
-    def _favorite_request(self, endpoint_id: str, target: Target, credential: Credential, room: str) -> RequestSpec | None:
-        """favorite/add: a message not yet favourited; favorite/remove: a favourite (made one first if needed)."""
-        shown = ok_body(target.call("lingr.room.show", {"room": room}, credential=credential, expect_error=False))["rooms"][0]
-        faved = {str(value) for value in shown["faved_message_ids"]}
-        ids = [str(message["id"]) for message in reversed(shown["messages"])]  # newest first
-        if not ids:
-            said = target.call("lingr.room.say", {"room": room, "text": VALID_TEXT}, credential=credential, expect_error=False)
-            ids = [str(ok_body(said)["message"]["id"])]
-        if endpoint_id == "lingr.favorite.add":
-            fresh = [message_id for message_id in ids if message_id not in faved]
-            if not fresh:
-                target.call("lingr.favorite.remove", {"message": ids[0]}, credential=credential, expect_error=False)
-                fresh = ids[:1]
-            return RequestSpec({"message": fresh[0]})
-        favourites = [message_id for message_id in ids if message_id in faved]
-        if not favourites:
-            target.call("lingr.favorite.add", {"message": ids[0]}, credential=credential, expect_error=False)
-            favourites = ids[:1]
-        return RequestSpec({"message": favourites[0]})
-
-    def _observe_request(self, target: Target, credential: Credential, rooms: list[str]) -> RequestSpec:
-        """Subscribe to the rooms first. On the mock observe from counter 0: the presence
-        events of the login are already there, so the poll answers at once; on a live
-        server from the counter room/subscribe returned (it may be held until an event)."""
-        body = ok_body(target.call("lingr.room.subscribe", {"room": ",".join(rooms)}, credential=credential, expect_error=False))
-        counter = 0 if target.config.is_mock else int(body["counter"])
-        return RequestSpec({"counter": str(counter)})
-
-    def unknown_id_request(self, endpoint_id: str, known: Known) -> RequestSpec | None:
-        if endpoint_id == "lingr.session.create":
-            return RequestSpec({"user": "chatmock-no-such-user", "password": "chatmock-wrong-password"})
-        if endpoint_id in ("lingr.room.show", "lingr.room.subscribe", "lingr.room.unsubscribe"):
-            return RequestSpec({"room": UNKNOWN_ROOM})
-        if endpoint_id == "lingr.room.get_archives":
-            before = known.get("before") or [UNKNOWN_MESSAGE]
-            return RequestSpec({"room": UNKNOWN_ROOM, "before": before[0], "limit": "10"})
-        if endpoint_id == "lingr.room.say":
-            return RequestSpec({"room": UNKNOWN_ROOM, "text": VALID_TEXT})
-        if endpoint_id in ("lingr.favorite.add", "lingr.favorite.remove"):
-            return RequestSpec({"message": UNKNOWN_MESSAGE})
-        return None  # session/verify, session/destroy, user/get_rooms name no id; observe's counter is not an id
+                if member["username"] not in params["user"]:
+                    params["user"].append(str(member["username"]))
+        params["rooms"] = list(params["room"])  # room/show's and room/subscribe's newer name of `room`
+        params["before"] = list(params["message"])
+        return Discovery(params)
 
 
-SUPPORT = LingrSupport()
+def write_room(found: Discovery) -> str:
+    """The configured room on a live target, else the first room of the user."""
+    return found.write_room or found.first("room")
+
+
+# requests that must succeed ------------------------------------------------------------------
+@SPECS.request_for("lingr.session.create")
+def session_create(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(login_params(ctx.target, ctx.credential.user or "alice"))
+
+
+@SPECS.request_for("lingr.session.verify", "lingr.session.destroy", "lingr.user.get_rooms")
+def session_only(ctx: Ctx) -> RequestSpec:
+    return RequestSpec()
+
+
+@SPECS.request_for("lingr.room.show")
+def room_show(ctx: Ctx) -> RequestSpec:
+    ctx.found.first("room")
+    return RequestSpec({"room": ",".join(ctx.found.params["room"][:2])})
+
+
+@SPECS.request_for("lingr.room.get_archives")
+def get_archives(ctx: Ctx) -> RequestSpec:
+    before = ctx.found.params.get("before") or [UNKNOWN_MESSAGE]
+    return RequestSpec({"room": ctx.found.first("room"), "before": before[0], "limit": "10"})
+
+
+@SPECS.request_for("lingr.room.subscribe")
+def subscribe(ctx: Ctx) -> RequestSpec:
+    ctx.found.first("room")
+    return RequestSpec({"room": ",".join(ctx.found.params["room"])})
+
+
+@SPECS.request_for("lingr.room.unsubscribe")
+def unsubscribe(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"room": ctx.found.first("room")})
+
+
+@SPECS.request_for("lingr.room.say", writes=True)
+def say(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"room": write_room(ctx.found), "text": VALID_TEXT})
+
+
+def _favourites(ctx: Ctx) -> tuple[list[str], set[str]]:
+    """The ids of the write room's messages (newest first; one said if there is none) and its favourites."""
+    room = write_room(ctx.found)
+    target, credential = ctx.target, ctx.credential
+    shown = ok_body(target.call("lingr.room.show", {"room": room}, credential=credential, expect_error=False))["rooms"][0]
+    ids = [str(message["id"]) for message in reversed(shown["messages"])]
+    if not ids:
+        said = target.call("lingr.room.say", {"room": room, "text": VALID_TEXT}, credential=credential, expect_error=False)
+        ids = [str(ok_body(said)["message"]["id"])]
+    return ids, {str(value) for value in shown["faved_message_ids"]}
+
+
+@SPECS.request_for("lingr.favorite.add", writes=True)
+def favorite_add(ctx: Ctx) -> RequestSpec:
+    """A message not yet favourited (one is unfavourited first if needed)."""
+    ids, faved = _favourites(ctx)
+    fresh = [message_id for message_id in ids if message_id not in faved]
+    if not fresh:
+        ctx.target.call("lingr.favorite.remove", {"message": ids[0]}, credential=ctx.credential, expect_error=False)
+        fresh = ids[:1]
+    return RequestSpec({"message": fresh[0]})
+
+
+@SPECS.request_for("lingr.favorite.remove", writes=True)
+def favorite_remove(ctx: Ctx) -> RequestSpec:
+    """A favourite (one is made first if needed)."""
+    ids, faved = _favourites(ctx)
+    favourites = [message_id for message_id in ids if message_id in faved]
+    if not favourites:
+        ctx.target.call("lingr.favorite.add", {"message": ids[0]}, credential=ctx.credential, expect_error=False)
+        favourites = ids[:1]
+    return RequestSpec({"message": favourites[0]})
+
+
+@SPECS.request_for("lingr.event.observe")
+def observe(ctx: Ctx) -> RequestSpec:
+    """Subscribe to the rooms first. On the mock observe from counter 0: the presence events of
+    the login are already there, so the poll answers at once; on a live server from the counter
+    room/subscribe returned (it may be held until an event)."""
+    ctx.found.first("room")
+    rooms = ",".join(ctx.found.params["room"])
+    body = ok_body(ctx.target.call("lingr.room.subscribe", {"room": rooms}, credential=ctx.credential, expect_error=False))
+    counter = 0 if ctx.target.config.is_mock else int(body["counter"])
+    return RequestSpec({"counter": str(counter)})
+
+
+# requests naming what does not exist ----------------------------------------------------------------
+# observe's counter is not an id: a counter ahead of the room's is simply waited on
+SPECS.names_no_id("lingr.session.verify", "lingr.session.destroy", "lingr.user.get_rooms", "lingr.event.observe")
+
+
+@SPECS.unknown_id_for("lingr.session.create")
+def unknown_user(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"user": "chatmock-no-such-user", "password": "chatmock-wrong-password"})
+
+
+@SPECS.unknown_id_for("lingr.room.show", "lingr.room.subscribe", "lingr.room.unsubscribe")
+def unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"room": UNKNOWN_ROOM})
+
+
+@SPECS.unknown_id_for("lingr.room.get_archives")
+def archives_of_unknown_room(ctx: Ctx) -> RequestSpec:
+    before = ctx.found.params.get("before") or [UNKNOWN_MESSAGE]
+    return RequestSpec({"room": UNKNOWN_ROOM, "before": before[0], "limit": "10"})
+
+
+@SPECS.unknown_id_for("lingr.room.say")
+def say_in_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"room": UNKNOWN_ROOM, "text": VALID_TEXT})
+
+
+@SPECS.unknown_id_for("lingr.favorite.add", "lingr.favorite.remove")
+def unknown_message(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"message": UNKNOWN_MESSAGE})
+
+
+SUPPORT = register(LingrSupport(SPECS))

@@ -2,20 +2,21 @@
 
 Credentials: on a live target only ``CHATMOCK_ROCKETCHAT_TOKEN`` + ``CHATMOCK_ROCKETCHAT_USER_ID``
 (a personal access token) or ``CHATMOCK_ROCKETCHAT_USER`` + ``CHATMOCK_ROCKETCHAT_PASSWORD`` (a
-login per call of :meth:`RocketChatSupport.login`); on the mock the default world's personal
-access tokens of alice and bob. Writes on a live target go to ``CHATMOCK_ROCKETCHAT_ROOM`` only
-(a room id or a room name).
+login per call of :meth:`RocketChatSupport.login`); on the mock the personal access tokens and
+passwords of its world in force (``GET /__chatmock/credentials``). Writes on a live target go to
+``CHATMOCK_ROCKETCHAT_ROOM`` only (a room id or a room name).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from contract_tests.apis import Known, RequestSpec, first
+from contract_tests.apis import ApiSupport, register
+from contract_tests.specs import CannotBuild, Context, Discovery, RequestSpec, RequestSpecs
 from contract_tests.targets import Credential, Target
-from mockserver.apis.rocketchat.world import default_world
 
 API = "rocketchat"
 TOKEN_HEADER = "X-Auth-Token"
@@ -23,26 +24,27 @@ USER_HEADER = "X-User-Id"
 PASSWORD_KEY = "password"  # kept in Credential.values only so that it is scrubbed from failures
 UNKNOWN_ROOM = "chatmockNoSuchRoom1"
 UNKNOWN_MESSAGE = "chatmockNoSuchMsg1"
-WRITES = frozenset({"rocketchat.chat.sendMessage", "rocketchat.chat.postMessage", "rocketchat.chat.update"})
 
 
-def world_user(username: str) -> Mapping[str, Any]:
-    """A user of the mock's default world (world.json), by username."""
-    for user in default_world().get("users", ()):
-        if user.get("username") == username:
-            found: Mapping[str, Any] = user
-            return found
-    raise LookupError(f"the default rocketchat world has no user {username!r}")
+@dataclass
+class RocketChatFound(Discovery):
+    room_names: dict[str, str] = field(default_factory=dict)  # room id -> name, of every room of the user
+    own_message: tuple[str, str] | None = None  # (room id, message id) of a plain message the user wrote
 
 
+SPECS = RequestSpecs[RocketChatFound](API, __file__)
+Ctx = Context[RocketChatFound]
+
+
+# credentials -------------------------------------------------------------------------------
 def password_login(target: Target, user: str = "alice") -> dict[str, str] | None:
     """``{"user", "password"}`` for POST /api/v1/login, or None when the target gives no password
     (a live target configured with a personal access token only)."""
     if target.config.is_mock:
-        spec = world_user(user)
-        if spec.get("password") is None:
+        given = target.mock_credentials(API, user)
+        if not given.get("password"):
             return None
-        return {"user": str(spec["username"]), "password": str(spec["password"])}
+        return {"user": given["user"], "password": given["password"]}
     name, password = target.config.secret(API, "USER"), target.config.secret(API, "PASSWORD")
     if name is None or password is None:
         return None
@@ -63,20 +65,17 @@ def is_personal_token(target: Target, credential: Credential) -> bool:
     return configured is not None and credential.values.get(TOKEN_HEADER) == configured
 
 
-class RocketChatSupport:
+class RocketChatSupport(ApiSupport[RocketChatFound]):
     api = API
-    writes = WRITES
 
-    # credentials ---------------------------------------------------------------------
     def login(self, target: Target, user: str = "alice") -> Credential:
         if target.config.is_mock:
-            spec = world_user(user)
-            tokens = spec.get("personalAccessTokens") or []
-            if not tokens:
-                raise LookupError(f"the default rocketchat world gives {user!r} no personal access token")
-            values = {TOKEN_HEADER: str(tokens[0]), USER_HEADER: str(spec["_id"])}
-            if spec.get("password"):
-                values[PASSWORD_KEY] = str(spec["password"])
+            given = target.mock_credentials(API, user)
+            if not given.get("token"):
+                raise LookupError(f"the mock's rocketchat world gives {user!r} no personal access token")
+            values = {TOKEN_HEADER: given["token"], USER_HEADER: given["user_id"]}
+            if given.get("password"):
+                values[PASSWORD_KEY] = given["password"]
             return Credential(values, user=user)
         token, user_id = target.config.secret(API, "TOKEN"), target.config.secret(API, "USER_ID")
         if token is not None and user_id is not None:
@@ -103,114 +102,128 @@ class RocketChatSupport:
         target.call("rocketchat.logout", {}, credential=credential, expect_error=False)
         return True
 
-    # ids that exist ------------------------------------------------------------------
-    def discover(self, target: Target, credential: Credential) -> Known:
+    def discover(self, target: Target, credential: Credential) -> RocketChatFound:
         """rooms.get, then channels.messages of one channel, then users.list: three requests."""
         rooms = target.call("rocketchat.rooms.get", {}, credential=credential, expect_error=False).json()["update"]
         user_id = credential.values.get(USER_HEADER, "")
-        channels = [room for room in rooms if room.get("t") == "c"]
-        known: Known = {
-            "rid": [str(room["_id"]) for room in rooms],
-            "_rid_names": [str(room.get("name", "")) for room in rooms],
-            "roomId": [str(room["_id"]) for room in channels],
-        }
-        # roomName is left out on purpose: test_endpoints._strategy drops every known name from the
-        # schema's properties, and channels.history's anyOf(required roomId | required roomName)
-        # is unsatisfiable with both gone (additionalProperties false).
+        found = RocketChatFound(room_names={str(room["_id"]): str(room.get("name", "")) for room in rooms})
+        channels = [str(room["_id"]) for room in rooms if room.get("t") == "c"]
+        # roomName stays out of the parameters: channels.history takes roomId or roomName, and a
+        # generated request given both from here would name two rooms
+        found.params = {"rid": list(found.room_names), "roomId": channels}
         configured = None if target.config.is_mock else target.config.secret(API, "ROOM")
         if configured is not None:  # live: never point generated requests at other rooms
-            room_id = resolve_room(known, configured)
-            known["roomId"] = [room_id] if room_id in known["roomId"] else []
-        if known["roomId"]:
-            room_id = known["roomId"][0]
+            room_id = resolve_room(found.room_names, configured)
+            found.params["roomId"] = [room_id] if room_id in channels else []
+        if found.params["roomId"]:
+            room_id = found.params["roomId"][0]
             page = target.call(
                 "rocketchat.channels.messages", {"roomId": room_id, "count": "20"}, credential=credential, expect_error=False
             ).json()["messages"]
+            found.params["msgId"] = [str(item["_id"]) for item in page]
             own = [str(item["_id"]) for item in page if item.get("u", {}).get("_id") == user_id and not item.get("t")]
-            known["msgId"] = [str(item["_id"]) for item in page]
-            known["_own_msgId"] = own
-            known["_own_msg_room"] = [room_id] if own else []
-        users = target.call("rocketchat.users.list", {"count": "20", "offset": "0"}, credential=credential, expect_error=False).json()[
-            "users"
-        ]
-        user_ids = [str(item["_id"]) for item in users]
-        known["mentionIds"] = user_ids
-        known["starredIds"] = user_ids
-        known["userId"] = user_ids
-        return known
-
-    # requests ------------------------------------------------------------------------
-    def valid_request(self, endpoint_id: str, target: Target, credential: Credential, known: Known) -> RequestSpec | None:
-        name = endpoint_id.removeprefix("rocketchat.")
-        if name == "login":
-            params = password_login(target, credential.user or "alice")
-            return None if params is None else RequestSpec(params, encoding="json")
-        if name == "logout":
-            if not target.config.is_mock and is_personal_token(target, credential):
-                return None
-            return RequestSpec()
-        if name in ("me", "rooms.get"):
-            return RequestSpec()
-        if name == "users.list":
-            return RequestSpec({"count": "5", "offset": "0"})
-        if name in ("channels.history", "channels.messages"):
-            if not known.get("roomId"):
-                return None
-            return RequestSpec({"roomId": first(known, "roomId"), "count": "5"})
-        if name == "chat.sendMessage":
-            return RequestSpec({"message": {"rid": write_room(known), "msg": "chatmock contract suite: sendMessage"}})
-        if name == "chat.postMessage":
-            return RequestSpec({"roomId": write_room(known), "text": "chatmock contract suite: postMessage"})
-        if name == "chat.update":
-            return self._update_request(target, credential, known)
-        return None
-
-    @staticmethod
-    def _update_request(target: Target, credential: Credential, known: Known) -> RequestSpec | None:
-        """Edit an own message: one already there on the mock, a fresh one in the configured room live."""
-        if "_room" not in known and known.get("_own_msgId") and known.get("_own_msg_room"):
-            return RequestSpec({"roomId": first(known, "_own_msg_room"), "msgId": first(known, "_own_msgId"), "text": "edited by chatmock"})
-        room = write_room(known)
-        posted = target.call(
-            "rocketchat.chat.sendMessage",
-            {"message": {"rid": room, "msg": "chatmock contract suite: to be edited"}},
-            credential=credential,
-            expect_error=False,
-        ).json()["message"]
-        return RequestSpec({"roomId": str(posted["rid"]), "msgId": str(posted["_id"]), "text": "edited by chatmock"})
-
-    def unknown_id_request(self, endpoint_id: str, known: Known) -> RequestSpec | None:
-        name = endpoint_id.removeprefix("rocketchat.")
-        if name in ("channels.history", "channels.messages"):
-            return RequestSpec({"roomId": UNKNOWN_ROOM, "count": "5"})
-        if name == "chat.sendMessage":
-            return RequestSpec({"message": {"rid": UNKNOWN_ROOM, "msg": "chatmock: unknown room"}})
-        if name == "chat.postMessage":
-            return RequestSpec({"roomId": UNKNOWN_ROOM, "text": "chatmock: unknown room"})
-        if name == "chat.update":
-            return RequestSpec({"roomId": write_room(known), "msgId": UNKNOWN_MESSAGE, "text": "chatmock: unknown message"})
-        return None
+            found.own_message = (room_id, own[0]) if own else None
+        users = target.call("rocketchat.users.list", {"count": "20", "offset": "0"}, credential=credential, expect_error=False).json()
+        user_ids = [str(item["_id"]) for item in users["users"]]
+        found.params.update({"mentionIds": user_ids, "starredIds": user_ids, "userId": user_ids})
+        return found
 
 
-def resolve_room(known: Known, room: str) -> str:
+def resolve_room(room_names: Mapping[str, str], room: str) -> str:
     """A room id for a configured room given as an id, a name or ``#name``."""
-    ids, names = known.get("rid", []), known.get("_rid_names", [])
-    if room in ids:
+    if room in room_names:
         return room
     wanted = room.removeprefix("#")
-    for room_id, name in zip(ids, names, strict=False):
-        if name == wanted:
-            return room_id
-    return room
+    return next((room_id for room_id, name in room_names.items() if name == wanted), room)
 
 
-def write_room(known: Known) -> str:
+def write_room(found: RocketChatFound) -> str:
     """Where writes go: the configured room (live), else the first public channel, else any room."""
-    if known.get("_room"):
-        return resolve_room(known, first(known, "_room"))
-    if known.get("roomId"):
-        return first(known, "roomId")
-    return first(known, "rid")
+    if found.write_room:
+        return resolve_room(found.room_names, found.write_room)
+    if found.params.get("roomId"):
+        return found.first("roomId")
+    return found.first("rid")
 
 
-SUPPORT = RocketChatSupport()
+# requests that must succeed ------------------------------------------------------------------
+@SPECS.request_for("rocketchat.login")
+def login(ctx: Ctx) -> RequestSpec:
+    params = password_login(ctx.target, ctx.credential.user or "alice")
+    if params is None:
+        raise CannotBuild("no password to log in with (CHATMOCK_ROCKETCHAT_USER and CHATMOCK_ROCKETCHAT_PASSWORD)")
+    return RequestSpec(params, encoding="json")
+
+
+@SPECS.request_for("rocketchat.logout")
+def logout(ctx: Ctx) -> RequestSpec:
+    if not ctx.target.config.is_mock and is_personal_token(ctx.target, ctx.credential):
+        raise CannotBuild("the suite never logs out the configured personal access token (that may end it for good)")
+    return RequestSpec()
+
+
+@SPECS.request_for("rocketchat.me", "rocketchat.rooms.get")
+def no_parameters(ctx: Ctx) -> RequestSpec:
+    return RequestSpec()
+
+
+@SPECS.request_for("rocketchat.users.list")
+def users_list(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"count": "5", "offset": "0"})
+
+
+@SPECS.request_for("rocketchat.channels.history", "rocketchat.channels.messages")
+def channel_page(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": ctx.found.first("roomId"), "count": "5"})
+
+
+@SPECS.request_for("rocketchat.chat.sendMessage", writes=True)
+def send_message(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"message": {"rid": write_room(ctx.found), "msg": "chatmock contract suite: sendMessage"}})
+
+
+@SPECS.request_for("rocketchat.chat.postMessage", writes=True)
+def post_message(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": write_room(ctx.found), "text": "chatmock contract suite: postMessage"})
+
+
+@SPECS.request_for("rocketchat.chat.update", writes=True)
+def update_message(ctx: Ctx) -> RequestSpec:
+    """Edit an own message: one already there on the mock, a fresh one in the configured room live."""
+    if ctx.found.write_room is None and ctx.found.own_message is not None:
+        room_id, message_id = ctx.found.own_message
+        return RequestSpec({"roomId": room_id, "msgId": message_id, "text": "edited by chatmock"})
+    posted = ctx.target.call(
+        "rocketchat.chat.sendMessage",
+        {"message": {"rid": write_room(ctx.found), "msg": "chatmock contract suite: to be edited"}},
+        credential=ctx.credential,
+        expect_error=False,
+    ).json()["message"]
+    return RequestSpec({"roomId": str(posted["rid"]), "msgId": str(posted["_id"]), "text": "edited by chatmock"})
+
+
+# requests naming what does not exist ---------------------------------------------------------------
+SPECS.names_no_id("rocketchat.login", "rocketchat.logout", "rocketchat.me", "rocketchat.rooms.get", "rocketchat.users.list")
+
+
+@SPECS.unknown_id_for("rocketchat.channels.history", "rocketchat.channels.messages")
+def unknown_channel(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM, "count": "5"})
+
+
+@SPECS.unknown_id_for("rocketchat.chat.sendMessage")
+def send_to_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"message": {"rid": UNKNOWN_ROOM, "msg": "chatmock: unknown room"}})
+
+
+@SPECS.unknown_id_for("rocketchat.chat.postMessage")
+def post_to_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM, "text": "chatmock: unknown room"})
+
+
+@SPECS.unknown_id_for("rocketchat.chat.update")
+def update_unknown_message(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": write_room(ctx.found), "msgId": UNKNOWN_MESSAGE, "text": "chatmock: unknown message"})
+
+
+SUPPORT = register(RocketChatSupport(SPECS))

@@ -1,5 +1,6 @@
 """Stateful Lingr flows: users at work with several sessions each, posting, reading with
-paging, favouriting, observing, logging out (shared/api/lingr.md).
+paging, favouriting, observing, logging out (schemas/lingr/; from the seed memo
+002_0f8f93cf6b7fe958.txt and the public clients pyLingr and lingr-vim).
 
 The machine keeps a model of the rooms and checks, through the same ``target.call`` as every
 other test (so the contract checks and the coverage ledger see each request):
@@ -31,8 +32,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from contract_tests.apis.lingr import SUPPORT, ok_body
-from contract_tests.conftest import require_api, require_writes
 from contract_tests.invariants import in_order, readable_exactly_once
+from contract_tests.skips import require_api, require_writes
 from contract_tests.targets import LONGPOLL_TIMEOUT, Credential, Target
 
 API = "lingr"
@@ -407,7 +408,7 @@ def test_lingr_users_at_work(target: Target) -> None:
 
 def test_lingr_observe_without_events_holds_then_answers_empty(target: Target) -> None:
     """One idle poll (the mock's long-poll timeout, 1 s here): held, then ``status ok`` with
-    the counter unchanged and no events (shared/api/lingr.md 3.12; the empty answer is inferred)."""
+    the counter unchanged and no events (seed memo 002_0f8f93cf6b7fe958.txt, pyLingr; the empty answer is inferred)."""
     require_api(target.config, API)
     if not target.config.is_mock:
         pytest.skip("a live server's idle-poll length is not documented")

@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -30,10 +30,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from contract_tests.apis.gitter import SUPPORT
-from contract_tests.conftest import require_api, require_writes
-from contract_tests.server import serve_in_thread
-from contract_tests.targets import Credential, Target
+from contract_tests.apis.gitter import SUPPORT, write_room
+from contract_tests.skips import require_api, require_writes
+from contract_tests.targets import Credential, Target, open_target
 
 API = "gitter"
 ORPHAN_TOKEN = "chatmock-flows-orphan-token"  # seeded on the mock: resolves to no usable user
@@ -89,17 +88,13 @@ class GitterWork(RuleBasedStateMachine):
         config = target.config
         self.exact = config.is_mock
         if self.exact:
-            from mockserver.apis.gitter.world import default_world
-
-            target.seed({API: {**default_world(), "orphanTokens": [ORPHAN_TOKEN], "rateLimit": MOCK_RATE_LIMIT}})
+            target.seed({API: {**target.world_in_force(API), "orphanTokens": [ORPHAN_TOKEN], "rateLimit": MOCK_RATE_LIMIT}})
         names = USERS_MOCK if self.exact else ("alice",)
         self.creds: dict[str, Credential] = {name: SUPPORT.login(target, name) for name in names}
         self.user_ids = {name: str(self.call("gitter.user.get", name).json()[0]["id"]) for name in names}
-        known = SUPPORT.discover(target, self.creds["alice"])
-        room = config.secret(API, "ROOM") if not self.exact else None
-        if room is not None:
-            known = {**known, "_room": [room]}
-        self.room = SUPPORT.write_room(target, self.creds["alice"], known)
+        found = SUPPORT.discover(target, self.creds["alice"])
+        found.write_room = config.secret(API, "ROOM") if not self.exact else None
+        self.room = write_room(target, self.creds["alice"], found)
         self.members = [name for name in names if self.room in {str(item["id"]) for item in self.call("gitter.rooms.list", name).json()}]
         assert "alice" in self.members, f"alice is not in the room {self.room}"
         self.model = Model()
@@ -423,13 +418,11 @@ def _socket_target(target: Target) -> Iterator[Target]:
     if target.config.target != "inprocess":
         yield target
         return
-    from mockserver.app import create_app
-
-    app = create_app([API], root=False, strict=True, stream_keepalive=0.2)
-    with serve_in_thread(app) as server, httpx.Client(timeout=30.0) as client:
-        bases = {(API, item.name): server.url + item.prefix for item in target.registry.api(API).servers}
-        own = Target(target.config, client, bases, target.registry, target.ledger, app=app, admin_url=f"{server.url}/__chatmock")
+    own = open_target(replace(target.config, target="http", apis=(API,)), target.ledger)
+    try:
         yield own
+    finally:
+        own.close()
 
 
 def _read_until(chunks: Iterator[bytes], raw: bytes, done: Any, deadline: float) -> bytes:
@@ -449,10 +442,9 @@ def test_stream_delivers_each_posted_message_once_in_order(target: Target) -> No
         mock = sock.config.is_mock
         poster = SUPPORT.login(sock, "alice")
         listener = SUPPORT.login(sock, "bob") if mock else poster
-        known = SUPPORT.discover(sock, poster)
-        if room_config is not None:
-            known = {**known, "_room": [room_config]}
-        room = SUPPORT.write_room(sock, poster, known)
+        found = SUPPORT.discover(sock, poster)
+        found.write_room = room_config
+        room = write_room(sock, poster, found)
         url = sock.url(endpoint, {"roomId": room})
         headers = {"Authorization": f"Bearer {listener.values['token']}"}
         with httpx.Client(timeout=httpx.Timeout(15.0)) as client, client.stream("GET", url, headers=headers) as stream:
@@ -504,10 +496,9 @@ def test_events_stream_reports_a_posted_message(target: Target) -> None:
     documented = endpoint.response(200)
     with _socket_target(target) as sock:
         poster = SUPPORT.login(sock, "alice")
-        known = SUPPORT.discover(sock, poster)
-        if room_config is not None:
-            known = {**known, "_room": [room_config]}
-        room = SUPPORT.write_room(sock, poster, known)
+        found = SUPPORT.discover(sock, poster)
+        found.write_room = room_config
+        room = write_room(sock, poster, found)
         headers = {"Authorization": f"Bearer {poster.values['token']}"}
         with (
             httpx.Client(timeout=httpx.Timeout(15.0)) as client,

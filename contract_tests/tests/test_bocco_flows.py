@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from contract_tests.apis.bocco import SUPPORT, media_parts
-from contract_tests.conftest import require_api, require_writes
+from contract_tests.skips import require_api, require_writes
 from contract_tests.targets import Credential, Target
 
 API = "bocco"

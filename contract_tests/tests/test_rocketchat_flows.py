@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from contract_tests.apis.rocketchat import SUPPORT, USER_HEADER, password_login, resolve_room, session_credential
-from contract_tests.conftest import require_api, require_writes
+from contract_tests.skips import require_api, require_writes
 from contract_tests.targets import Credential, Target
 
 API = "rocketchat"
-HISTORY_DEFAULT_COUNT = 20  # channels.history's documented default page size (shared/api/rocketchat.md 3.8)
+HISTORY_DEFAULT_COUNT = 20  # channels.history's documented default page size (RocketChat/Rocket.Chat-Open-API rooms.yaml)
 MAX_PAGES = 60
 NEWEST_FIRST = json.dumps({"ts": -1})
 BY_USERNAME = json.dumps({"username": 1})
@@ -113,8 +113,7 @@ class RocketChatUsers(RuleBasedStateMachine):
             names.update({str(room["_id"]): str(room["name"]) for room in rooms if room.get("name")})
             shared = channels if shared is None else [room for room in shared if room in channels]
             if self.room is not None:
-                known = {"rid": [str(room["_id"]) for room in rooms], "_rid_names": [str(room.get("name", "")) for room in rooms]}
-                wanted = resolve_room(known, self.room)
+                wanted = resolve_room({str(room["_id"]): str(room.get("name", "")) for room in rooms}, self.room)
                 if wanted not in channels:
                     pytest.skip("the configured Rocket.Chat room is not a public channel the user is in (channels.* need one)")
                 shared = [wanted]
