@@ -1,14 +1,21 @@
-"""chatmock's mock server and schema registry."""
+"""chatmock's mock server and schema registry: ``from mockserver import create_app``.
+
+``create_app`` is imported on first use (PEP 562), so ``import mockserver`` alone stays light.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mockserver.app import create_app
 
 __all__ = ["create_app"]
 
 
-def create_app(*args: Any, **kwargs: Any) -> Any:
-    """The Starlette app serving the selected APIs (see :func:`mockserver.app.create_app`)."""
-    from mockserver.app import create_app as _create_app
+def __getattr__(name: str) -> object:
+    if name == "create_app":
+        from mockserver.app import create_app
 
-    return _create_app(*args, **kwargs)
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,9 @@ from typing import Any
 
 import uvicorn
 
-from mockserver.app import ADMIN_HEADER, ADMIN_PREFIX, API_NAMES, create_app
+from mockserver.admin import ADMIN_HEADER, ADMIN_PREFIX
+from mockserver.apis import API_NAMES
+from mockserver.app import create_app
 from mockserver.core.registry import load_registry
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -297,7 +297,14 @@ def test_serve_refuses_other_addresses_without_admin_token(
 def test_admin_api_needs_the_header_with_an_admin_token() -> None:
     token = "admin-7b1e0c55-secret"
     with TestClient(create_app(["lingr"], admin_token=token)) as client:
-        for path in ("/__chatmock/health", "/__chatmock/journal", "/__chatmock/waiters", "/__chatmock/docs"):
+        for path in (
+            "/__chatmock/health",
+            "/__chatmock/journal",
+            "/__chatmock/waiters",
+            "/__chatmock/docs",
+            "/__chatmock/credentials",
+            "/__chatmock/seed",
+        ):
             assert client.get(path).status_code == 401
             assert client.get(path, headers={ADMIN_HEADER: "wrong"}).status_code == 401
             assert client.get(path, headers={ADMIN_HEADER: token}).status_code == 200
@@ -310,6 +317,36 @@ def test_admin_api_needs_the_header_with_an_admin_token() -> None:
 def test_admin_api_open_without_admin_token() -> None:
     with TestClient(create_app(["lingr"])) as client:
         assert client.get("/__chatmock/health").status_code == 200
+
+
+def test_admin_api_names_the_world_in_force_and_its_credentials() -> None:
+    with TestClient(create_app()) as client:
+        credentials = client.get("/__chatmock/credentials").json()["credentials"]
+        assert sorted(credentials) == sorted(API_NAMES)
+        assert credentials["gitter"] == {"alice": {"token": "gitter-token-alice"}, "bob": {"token": "gitter-token-bob"}}
+        assert credentials["rocketchat"]["alice"] == {
+            "user": "alice",
+            "password": "alice-password",
+            "user_id": "aLiCEx3kPq7RtZ2mW",
+            "token": "rc-pat-alice",
+        }
+        assert credentials["rocketchat"]["rocket.cat"] == {"user": "rocket.cat", "user_id": "rocket.cat"}  # no password, no token
+        assert credentials["lingr"]["bob"] == {"user": "bob", "password": "bob-password"}
+        assert credentials["bocco"]["alice"] == {"apikey": "bocco-api-key", "email": "alice@example.com", "password": "alice-password"}
+        assert credentials["bocco"]["bocco"] == {"apikey": "bocco-api-key"}  # the robot cannot sign in
+        assert client.get("/__chatmock/seed").json() == {"seed": {api: world(api) for api in API_NAMES}}
+
+        lingr_only = {"lingr": {"users": [{"username": "carol", "password": "carol-pw", "email": "carol@example.com"}]}}
+        assert client.post("/__chatmock/seed", json=lingr_only).status_code == 200
+        assert client.get("/__chatmock/seed").json()["seed"] == {"gitter": {}, "rocketchat": {}, "lingr": lingr_only["lingr"], "bocco": {}}
+        assert client.get("/__chatmock/credentials").json()["credentials"] == {
+            "gitter": {},
+            "rocketchat": {},
+            "lingr": {"carol": {"user": "carol", "password": "carol-pw"}},
+            "bocco": {},
+        }
+        client.post("/__chatmock/reset")
+        assert client.get("/__chatmock/seed").json()["seed"]["lingr"] == world("lingr")
 
 
 # secrets -------------------------------------------------------------------------------------------------

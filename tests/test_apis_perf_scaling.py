@@ -15,11 +15,12 @@ from typing import Any, SupportsIndex
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver.apis.bocco.world import default as bocco_default
-from mockserver.apis.gitter.world import default_world as gitter_default
-from mockserver.apis.lingr.world import default_world as lingr_default
-from mockserver.apis.rocketchat.world import default_world as rocketchat_default
+from mockserver.apis.bocco import world as bocco_world
+from mockserver.apis.gitter import world as gitter_world
+from mockserver.apis.lingr import world as lingr_world
+from mockserver.apis.rocketchat import world as rocketchat_world
 from mockserver.app import create_app
+from mockserver.core.worlds import read_world_file
 
 STORED = 3000  # messages seeded into one room of each API
 MOST = 250  # elements one request may touch: a page (at most 100) plus anchors and bisection
@@ -75,7 +76,9 @@ def _stamps(count: int) -> Iterable[tuple[int, str]]:
 
 
 def _seed() -> dict[str, Any]:
-    gitter, rocketchat, lingr, bocco = gitter_default(), rocketchat_default(), dict(lingr_default()), dict(bocco_default())
+    gitter, rocketchat, lingr, bocco = (
+        read_world_file(module.WORLD_FILE) for module in (gitter_world, rocketchat_world, lingr_world, bocco_world)
+    )
     room = next(room for room in gitter["rooms"] if room.get("id") == GITTER_ROOM)
     room["messages"] = [{"from": "bob", "text": f"old {index}", "sent": f"{at}.000Z"} for index, at in _stamps(STORED)] + room["messages"]
     old = [{"room": "general", "user": "bob", "msg": f"old {index}", "ts": f"{at}.000Z"} for index, at in _stamps(STORED)]

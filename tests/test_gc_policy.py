@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver import app as app_module
+from mockserver import gcpolicy
 from mockserver.app import create_app
 
 
@@ -20,15 +20,15 @@ def restored_gc() -> Iterator[None]:
     try:
         yield
     finally:
-        if app_module._freeze_survivors in gc.callbacks:
-            gc.callbacks.remove(app_module._freeze_survivors)
+        if gcpolicy.freeze_survivors in gc.callbacks:
+            gc.callbacks.remove(gcpolicy.freeze_survivors)
         gc.set_threshold(*threshold)
         gc.unfreeze()
 
 
 def test_serve_policy_freezes_the_world_and_the_survivors_of_full_collections(restored_gc: None) -> None:
     application = create_app(["lingr"], freeze_gc=True)
-    assert app_module._freeze_survivors in gc.callbacks
+    assert gcpolicy.freeze_survivors in gc.callbacks
     assert gc.get_threshold()[2] == 1
     frozen_after_load = gc.get_freeze_count()
     assert frozen_after_load > 1000
@@ -49,4 +49,4 @@ def test_without_the_policy_nothing_is_frozen(restored_gc: None) -> None:
     gc.unfreeze()
     create_app(["lingr"])
     assert gc.get_freeze_count() == 0
-    assert app_module._freeze_survivors not in gc.callbacks
+    assert gcpolicy.freeze_survivors not in gc.callbacks

@@ -408,7 +408,7 @@ def test_prefer_answers_documented_errors(client: TestClient) -> None:
     module = client.app.state.chatmock.modules["gitter"]  # type: ignore[attr-defined]
     for endpoint in REG.endpoints_of("gitter"):
         for case in endpoint.errors:
-            reply = module.documented_error(endpoint, case.status, case.code)
+            reply = module.documented(endpoint, case.status, case.code)
             assert (reply.status, reply.body) == (case.status, case.body)
             assert REG.response_errors(endpoint.id, case.status, reply.body) == []
         for status in endpoint.responses:

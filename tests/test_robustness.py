@@ -502,7 +502,7 @@ def test_newline_in_path(fuzzer: Fuzzer, api: str) -> None:
 
 
 @pytest.mark.parametrize("api", ["gitter", "rocketchat"])  # the APIs taking JSON bodies
-def test_deeply_nested_json_is_journalled(api: str) -> None:
+def test_deeply_nested_json_is_refused_and_journalled(api: str) -> None:
     app = fuzz_app()
     endpoint = some(api, body=True)
     auth = {
@@ -512,7 +512,9 @@ def test_deeply_nested_json_is_journalled(api: str) -> None:
     request = RawRequest(endpoint.method, served(endpoint), b"", [("content-type", "application/json"), *auth[api]], nested(900))
     response = asyncio.run(send_raw(app, request))
     assert_sane(api, request, response)
-    assert app.state.chatmock.journal.entries()[-1]["endpoint"] == endpoint.id
+    assert response.status == 400  # deeper than the parser's nesting limit: refused before anything is stored
+    entry = app.state.chatmock.journal.entries()[-1]
+    assert (entry["path"], entry["status"]) == (served(endpoint), 400)
 
 
 # concurrency ------------------------------------------------------------------------------------------

@@ -1,36 +1,52 @@
-"""A small base for API modules: handler registration by endpoint id and common wiring.
+"""The base of every API: handler registration by endpoint id, the world lifecycle, and the
+documented-error lookup, so each API writes only what is its own.
 
-An API module subclasses :class:`BaseApi`, marks one async method per endpoint with
-``@handles("<endpoint id>")`` and implements the error, auth and world hooks of
-:class:`mockserver.core.call.ApiModule`. Creation fails loudly when an endpoint of the
-schemas has no handler or a handler names an unknown endpoint.
+An API subclasses :class:`BaseApi`, marks one async method per endpoint with
+``@handles("<endpoint id>")`` and implements the abstract hooks (its error shapes,
+``authenticate``, ``load_world``, ``credentials``, ``secrets``). Creation fails loudly when a hook
+is missing, an endpoint of the schemas has no handler, or a handler names an unknown endpoint.
 """
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
 
-from mockserver.core.call import Call, Handler, JsonReply
-from mockserver.core.dispatch import Settings
+from mockserver.core.call import Call, Handler, JsonReply, Problem
 from mockserver.core.hub import Hub
-from mockserver.core.registry import Endpoint, Registry, thaw
+from mockserver.core.registry import ANY_CODE, AnyCode, Endpoint, ErrorCode, Registry, thaw
+from mockserver.core.settings import Settings
 from mockserver.core.store import Store
+from mockserver.core.worlds import Credentials, read_world_file
 
 F = TypeVar("F", bound=Callable[..., Any])
-_MARK = "__chatmock_endpoint__"
+W = TypeVar("W")  # the API's state: what load_world builds from a world document
+_ENDPOINT_MARK = "__chatmock_endpoint__"
 
 
 def handles(endpoint_id: str) -> Callable[[F], F]:
+    """Mark a method as the handler of an endpoint (checked when the API is created)."""
+
     def mark(function: F) -> F:
-        setattr(function, _MARK, endpoint_id)
+        setattr(function, _ENDPOINT_MARK, endpoint_id)
         return function
 
     return mark
 
 
-class BaseApi:
-    name = ""
+def handled_endpoint(function: object) -> str | None:
+    """The endpoint id ``@handles`` marked ``function`` with, if any."""
+    endpoint_id = getattr(function, _ENDPOINT_MARK, None)
+    return endpoint_id if isinstance(endpoint_id, str) else None
+
+
+class BaseApi(abc.ABC, Generic[W]):
+    """Implements :class:`mockserver.core.call.ApiModule` but for the hooks only an API knows."""
+
+    name = ""  # the API's name: its schemas directory and its part of a seed
+    world_file: ClassVar[Path]  # the default world document (world.json beside the API)
 
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         self.registry = registry
@@ -40,31 +56,95 @@ class BaseApi:
         self.hub = hub
         self.settings = settings
         self.handlers: Mapping[str, Handler] = self._collect()
+        self._world: W | None = None
+        self._document: Mapping[str, Any] = {}
 
     def _collect(self) -> dict[str, Handler]:
         found: dict[str, Handler] = {}
         for attribute in dir(type(self)):
-            function = getattr(type(self), attribute, None)
-            endpoint_id = getattr(function, _MARK, None)
+            endpoint_id = handled_endpoint(getattr(type(self), attribute, None))
             if endpoint_id is None:
                 continue
-            self.registry.endpoint(endpoint_id)  # raises for an unknown id
+            endpoint = self.registry.endpoint(endpoint_id)  # raises for an unknown id
+            if endpoint.api != self.name:
+                raise RuntimeError(f"{type(self).__name__}.{attribute} handles {endpoint_id}, an endpoint of another API")
+            if endpoint_id in found:
+                raise RuntimeError(f"{type(self).__name__} has two handlers for {endpoint_id}")
             found[endpoint_id] = getattr(self, attribute)
         missing = sorted(endpoint.id for endpoint in self.registry.endpoints_of(self.name) if endpoint.id not in found)
         if missing:
             raise RuntimeError(f"{type(self).__name__} has no handler for {', '.join(missing)}")
         return found
 
-    # defaults of the ApiModule hooks ------------------------------------------------
-    def decorate(self, call: Call | None, reply: JsonReply) -> None:
+    # the world ---------------------------------------------------------------------------
+    def default_world(self) -> dict[str, Any]:
+        """The default world document (a fresh copy)."""
+        return read_world_file(self.world_file)
+
+    def reset(self, world: Mapping[str, Any] | None) -> None:
+        """Empty this API's namespace, load ``world`` (or the default world) through
+        :meth:`load_world`, then tell :meth:`world_replaced` what was there before."""
+        document = self.default_world() if world is None else world
+        previous = self._world
+        self.state.clear()
+        self._world = self.load_world(document)
+        self._document = document
+        self.world_replaced(previous)
+
+    @abc.abstractmethod
+    def load_world(self, spec: Mapping[str, Any]) -> W:
+        """This API's state built from a world document; ``ValueError`` when it is malformed."""
+
+    def world_replaced(self, previous: W | None) -> None:
+        """After a reset: e.g. wake the requests held on the previous world."""
         return None
 
-    def documented_error(self, endpoint: Endpoint, status: int, code: str | int | None) -> JsonReply:
-        """The documented body of that error case when there is one."""
-        for case in endpoint.errors:
-            if case.status == status and (code is None or case.code == code) and case.body is not None:
-                return JsonReply(status, thaw(case.body))
-        return self.error_for_status(status, code)
+    @property
+    def world(self) -> W:
+        """The state loaded by the last reset."""
+        world = self._world
+        if world is None:
+            raise RuntimeError(f"{type(self).__name__}: no world is loaded (reset() first)")
+        return world
 
-    def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
-        raise NotImplementedError
+    def world_document(self) -> Mapping[str, Any]:
+        return self._document
+
+    @abc.abstractmethod
+    def credentials(self) -> Credentials:
+        """User name -> credentials in the world in force (see ApiModule.credentials)."""
+
+    @abc.abstractmethod
+    def secrets(self) -> list[str]:
+        """Every credential this API currently knows."""
+
+    # errors ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def error(self, problem: Problem, message: str) -> JsonReply:
+        """This API's reply to a problem the core detected."""
+
+    @abc.abstractmethod
+    def error_for_status(self, status: int, code: ErrorCode) -> JsonReply:
+        """A body of this API's error shape for a status with no documented body."""
+
+    def refine_bad_request(self, call: Call, message: str) -> JsonReply | None:
+        return None
+
+    def documented(self, endpoint: Endpoint, status: int, code: ErrorCode | AnyCode = ANY_CODE) -> JsonReply:
+        """The documented body of ``endpoint``'s error case with this status and code (``code``
+        :data:`ANY_CODE`: the first case of that status; None: the case documented without a
+        code). An error case the endpoint does not document answers this API's shape for the
+        status and code (:meth:`error_for_status`), never a failure of the mock: strict mode
+        then reports a status the endpoint does not document, naming the endpoint."""
+        case = endpoint.error_case(status, code)
+        if case is not None and case.body is not None:
+            return JsonReply(status, thaw(case.body))
+        return self.error_for_status(status, None if code is ANY_CODE else code)
+
+    # requests ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def authenticate(self, call: Call) -> None:
+        """Set ``call.principal`` (and ``call.credential``) or raise ``ApiError``."""
+
+    def decorate(self, call: Call | None, reply: JsonReply) -> None:
+        return None

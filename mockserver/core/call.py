@@ -11,9 +11,10 @@ from typing import Any, Protocol, TypeVar
 
 from starlette.types import Receive
 
-from mockserver.core.registry import Endpoint
+from mockserver.core.registry import ANY_CODE, AnyCode, Endpoint, ErrorCode
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 class ClientGone(Exception):
@@ -37,7 +38,7 @@ class Problem(enum.Enum):
     UNAUTHORIZED = "unauthorized"
     TOO_LARGE = "too_large"
     TOO_MANY_REQUESTS = "too_many_requests"
-    INTERNAL = "internal"  # strict mode: the mock's own response broke its schema
+    INTERNAL = "internal"  # a handler failed, or (strict mode) the mock's own response broke its schema
 
     @property
     def http_status(self) -> int:
@@ -110,9 +111,16 @@ class Call:
     query: Mapping[str, str]
     files: dict[str, Upload]
     base_url: str  # where this API is served, e.g. http://127.0.0.1:8000/bocco
-    principal: Any = None  # set by the API's authenticate()
+    principal: object = None  # who is calling, set by the API's authenticate(); read it with principal_as
     credential: str = ""  # the secret that authenticated this call (token, session id)
     disconnected: Callable[[], Awaitable[None]] | None = None
+
+    def principal_as(self, kind: type[P]) -> P:
+        """The authenticated principal, of the API's own type (its user, its session)."""
+        found = self.principal
+        if not isinstance(found, kind):  # a handler of a protected endpoint always has one
+            raise TypeError(f"{self.endpoint.id}: no authenticated {kind.__name__} on this call")
+        return found
 
     async def hold(self, waiting: Awaitable[T]) -> T:
         """Await a long-poll wait; raises :class:`ClientGone` as soon as the client disconnects.
@@ -150,31 +158,69 @@ Handler = Callable[[Call], Awaitable[Reply]]
 
 
 class ApiModule(Protocol):
-    """What ``mockserver.apis.<name>`` provides to the app."""
+    """What one API (``mockserver.apis.<name>``) provides to the app: every hook the dispatcher
+    and the admin API call. :class:`mockserver.core.apibase.BaseApi` implements the plumbing;
+    an API implements the hooks marked *API* below.
+
+    How a request becomes this API's reply, in the dispatcher's order:
+
+    1. no route: ``error(Problem.NOT_FOUND)``; a route without this method:
+       ``error(Problem.METHOD_NOT_ALLOWED)`` (the dispatcher adds ``Allow``); an unreadable or
+       too large body: ``error(Problem.BAD_REQUEST / TOO_LARGE)``;
+    2. ``authenticate(call)``;
+    3. ``Prefer: code=N`` / ``error=CODE``: ``documented(endpoint, status, code)``;
+    4. parameters that break the endpoint's schema, or a ``Prefer`` naming no documented
+       response: ``refine_bad_request(call, message)``, else ``error(Problem.BAD_REQUEST)``;
+    5. the handler; an :class:`ApiError` raised anywhere answers its reply; any other exception
+       answers ``error(Problem.INTERNAL)`` (logged, never a stack trace in the body);
+    6. ``decorate(call, reply)`` on every JSON reply.
+    """
 
     name: str
-    handlers: Mapping[str, Handler]
+    handlers: Mapping[str, Handler]  # endpoint id -> handler, one for every endpoint of the API
 
+    # shaping errors ----------------------------------------------------------------------
     def error(self, problem: Problem, message: str) -> JsonReply:
-        """This API's documented error body and status for a core-detected problem."""
+        """*API*: this API's error body and status for a problem the core detected (unknown
+        route, wrong method, bad request, too large, failed handler)."""
         ...
 
-    def documented_error(self, endpoint: Endpoint, status: int, code: str | int | None) -> JsonReply:
-        """A documented error response for ``Prefer: code=N`` / ``Prefer: error=CODE``."""
+    def refine_bad_request(self, call: Call, message: str) -> JsonReply | None:
+        """*API, optional*: a matched call's bad request as the endpoint documents it (e.g. a
+        missing room id as that endpoint's documented 400), or None for ``error(BAD_REQUEST)``."""
         ...
 
+    def documented(self, endpoint: Endpoint, status: int, code: ErrorCode | AnyCode = ANY_CODE) -> JsonReply:
+        """The endpoint's documented error case (its documented body), else ``error_for_status``."""
+        ...
+
+    def error_for_status(self, status: int, code: ErrorCode) -> JsonReply:
+        """*API*: a body of this API's error shape for a status (and code) with no documented body."""
+        ...
+
+    # requests ------------------------------------------------------------------------------
     async def authenticate(self, call: Call) -> None:
-        """Set ``call.principal`` (and ``call.credential``) or raise :class:`ApiError`."""
+        """*API*: set ``call.principal`` (and ``call.credential``) or raise :class:`ApiError`."""
         ...
 
     def decorate(self, call: Call | None, reply: JsonReply) -> None:
-        """Add per-API headers (e.g. rate-limit headers) to a JSON reply."""
+        """*API, optional*: add per-API headers (e.g. rate-limit headers) to a JSON reply."""
         ...
 
+    # the world -----------------------------------------------------------------------------
     def reset(self, world: Mapping[str, Any] | None) -> None:
-        """Empty this API's state and load ``world`` (its part of a seed file), or the default world."""
+        """Empty this API's state and load ``world`` (its part of a seed), or the default world."""
+        ...
+
+    def world_document(self) -> Mapping[str, Any]:
+        """The world document in force: the default world or the seed part last loaded."""
+        ...
+
+    def credentials(self) -> dict[str, dict[str, str]]:
+        """*API*: user name -> that user's credentials in the world in force, keyed by the
+        API's own parameter names (credentials the world does not give are left out)."""
         ...
 
     def secrets(self) -> list[str]:
-        """Every credential this API currently knows (for redaction checks)."""
+        """*API*: every credential this API currently knows (for redaction checks)."""
         ...

@@ -1,7 +1,8 @@
 """The request pipeline shared by every API: route, parse, authenticate, validate, handle,
 check the response against its schema (strict mode), journal.
 
-It knows APIs only as :class:`ApiModule` objects handed to it by ``mockserver.app``.
+It knows APIs only as :class:`ApiModule` objects handed to it by ``mockserver.app``, and calls
+only the hooks that protocol declares (its docstring lists them in the order they are called).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,29 +22,11 @@ from mockserver.core import parse
 from mockserver.core.call import ApiError, ApiModule, Call, ClientGone, JsonReply, Problem, Reply, StreamReply, wait_for_disconnect
 from mockserver.core.journal import Entry, Journal
 from mockserver.core.registry import Endpoint, Registry
-from mockserver.core.router import Match, Router
+from mockserver.core.router import Match, RouteMatch, Router
+from mockserver.core.settings import Settings
 
 log = logging.getLogger("chatmock")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "testserver", ""})
-
-
-@dataclass
-class Settings:
-    strict: bool = False
-    body_limit: int = 1024 * 1024
-    journal_size: int = 500
-    longpoll_timeout: float = 30.0
-    stream_keepalive: float = 15.0
-    extra_hosts: Mapping[str, str] = field(default_factory=dict)  # host -> api (e.g. a Rocket.Chat host)
-    freeze_gc: bool = False  # after each (re)load, gc.freeze() the world (chatmock serve)
-
-
-@dataclass
-class Mounted:
-    """One API as this app serves it."""
-
-    module: ApiModule
-    prefix: str  # "" when served at the root
 
 
 def encode(value: Any) -> bytes:
@@ -88,7 +70,7 @@ class Dispatcher:
         )
 
     # which API ---------------------------------------------------------------
-    def _route(self, host: str, method: str, path: str) -> tuple[str | None, Any]:
+    def _route(self, host: str, method: str, path: str) -> tuple[str | None, RouteMatch]:
         router = self._host_routers.get(host)
         if router is not None:
             return self._host_api[host], router.match(method, path)
@@ -150,7 +132,7 @@ class Dispatcher:
         self._record(scope, started, call, reply, violations, sent)
 
     async def _handle(
-        self, scope: Scope, headers: RequestHeaders, module: ApiModule, found: Any, receive: Receive
+        self, scope: Scope, headers: RequestHeaders, module: ApiModule, found: RouteMatch, receive: Receive
     ) -> tuple[Reply, Call | None]:
         method: str = scope["method"]
         if found.kind is Match.NONE:
@@ -159,7 +141,8 @@ class Dispatcher:
             reply = module.error(Problem.METHOD_NOT_ALLOWED, f"{method} is not allowed here; allowed: {', '.join(found.allowed)}")
             reply.headers.setdefault("Allow", ", ".join(found.allowed))
             return reply, None
-        endpoint: Endpoint = found.endpoint
+        endpoint = found.endpoint
+        assert endpoint is not None  # a full match names its endpoint
         declared = self._declared[endpoint.id]
         try:
             body = await parse.read_body(receive, headers.get("content-length"), self.settings.body_limit)
@@ -195,23 +178,21 @@ class Dispatcher:
         await module.authenticate(call)
         prefer = headers.get("prefer")
         if prefer:
-            preferred = self._preferred(prefer, module, endpoint)
+            preferred = self._preferred(prefer, module, call)
             if preferred is not None:
                 return preferred
         if endpoint.params_checker is not None:
             problem = endpoint.params_checker.best(call.params)
             if problem is not None:
-                message = f"invalid parameter {problem.without_value().removeprefix('$.')}"
-                refine = getattr(module, "params_error", None)
-                refined = refine(call, message) if refine is not None else None
-                return refined if refined is not None else module.error(Problem.BAD_REQUEST, message)
+                return _bad_request(module, call, f"invalid parameter {problem.without_value().removeprefix('$.')}")
         handler = module.handlers.get(endpoint.id)
         if handler is None:
             return module.error(Problem.NOT_FOUND, f"{endpoint.id} is not implemented by the mock")
         return await handler(call)
 
-    def _preferred(self, prefer: str, module: ApiModule, endpoint: Endpoint) -> JsonReply | None:
+    def _preferred(self, prefer: str, module: ApiModule, call: Call) -> JsonReply | None:
         """Prism-style ``Prefer: code=404`` or ``Prefer: error=invalid_session``."""
+        endpoint = call.endpoint
         wanted = dict(part.strip().partition("=")[::2] for part in prefer.split(";") if "=" in part)
         code = wanted.get("error")
         status_text = wanted.get("code", "")
@@ -224,10 +205,10 @@ class Dispatcher:
                 and (code is None or str(case.code) == code)
                 and (status is not None or code is not None)
             ):
-                return module.documented_error(endpoint, case.status, case.code)
+                return module.documented(endpoint, case.status, case.code)
         if status is not None and status in endpoint.responses and status >= 400:
-            return module.documented_error(endpoint, status, None)
-        return module.error(Problem.BAD_REQUEST, f"Prefer: {prefer}: {endpoint.id} documents no such response")
+            return module.documented(endpoint, status)
+        return _bad_request(module, call, f"Prefer: {prefer}: {endpoint.id} documents no such response")
 
     # strict mode ---------------------------------------------------------------
     def _check(self, call: Call | None, module: ApiModule, reply: JsonReply) -> list[str]:
@@ -290,6 +271,12 @@ class Dispatcher:
                 violations=violations,
             )
         )
+
+
+def _bad_request(module: ApiModule, call: Call, message: str) -> JsonReply:
+    """A matched call's bad request: as the API refines it, else its plain bad request."""
+    refined = module.refine_bad_request(call, message)
+    return refined if refined is not None else module.error(Problem.BAD_REQUEST, message)
 
 
 class RequestHeaders(dict[str, str]):

@@ -9,6 +9,7 @@ JSON pointer of the fault.
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 import jsonschema
 
@@ -96,11 +97,23 @@ class Response:
     item_checker: Checker | None = field(repr=False, compare=False)
 
 
+ErrorCode = str | int | None  # an error case's code: a string, a number, or none documented
+
+
+class AnyCode(enum.Enum):
+    """The type of :data:`ANY_CODE`."""
+
+    ANY = "any"
+
+
+ANY_CODE: Final = AnyCode.ANY  # error-case lookups: whatever the code (None means "documented without a code")
+
+
 @dataclass(frozen=True)
 class ErrorCase:
     status: int
     when: str
-    code: str | int | None = None
+    code: ErrorCode = None
     body: JSON = None
     source: str = ""
 
@@ -145,6 +158,13 @@ class Endpoint:
     @property
     def error_statuses(self) -> tuple[int, ...]:
         return tuple(sorted({case.status for case in self.errors}))
+
+    def error_case(self, status: int, code: ErrorCode | AnyCode = ANY_CODE) -> ErrorCase | None:
+        """The first documented error case with this status and code, one with a body first;
+        ``code`` :data:`ANY_CODE` takes any code, None a case documented without one. None when
+        the endpoint documents no such case."""
+        matching = [case for case in self.errors if case.status == status and (code is ANY_CODE or case.code == code)]
+        return next((case for case in matching if case.body is not None), matching[0] if matching else None)
 
     def response(self, status: int) -> Response:
         try:

@@ -45,13 +45,14 @@ class Namespace:
     """One API's state: named tables and named monotonic counters."""
 
     name: str
-    tables: dict[str, Any] = field(default_factory=dict)
+    _tables: dict[str, Any] = field(default_factory=dict)
     _counters: dict[str, itertools.count[int]] = field(default_factory=dict)
 
     def table(self, name: str, factory: Callable[[], Any] = dict) -> Any:
-        if name not in self.tables:
-            self.tables[name] = factory()
-        return self.tables[name]
+        """The table ``name``, made by ``factory`` on first use."""
+        if name not in self._tables:
+            self._tables[name] = factory()
+        return self._tables[name]
 
     def next_id(self, counter: str, start: int = 1) -> int:
         if counter not in self._counters:
@@ -59,7 +60,7 @@ class Namespace:
         return next(self._counters[counter])
 
     def clear(self) -> None:
-        self.tables.clear()
+        self._tables.clear()
         self._counters.clear()
 
 

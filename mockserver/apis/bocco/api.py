@@ -28,46 +28,51 @@ from typing import Any
 from mockserver.apis.bocco import auth, errors, media, render
 from mockserver.apis.bocco import world as worlds
 from mockserver.core.apibase import BaseApi, handles
-from mockserver.core.call import BinaryReply, Call, JsonReply, Problem, Reply
+from mockserver.core.call import ApiError, BinaryReply, Call, JsonReply, Problem, Reply
+from mockserver.core.registry import ErrorCode
+from mockserver.core.worlds import Credentials
 
 PAGE_SIZE = 50
 TEXT_MEDIA = "text"
 FILE_MEDIA = ("audio", "image")
 
 
-class BoccoApi(BaseApi):
+class BoccoApi(BaseApi[worlds.World]):
     name = "bocco"
+    world_file = worlds.WORLD_FILE
 
-    # ApiModule hooks ----------------------------------------------------------------
-    @property
-    def world(self) -> worlds.World:
-        found: worlds.World = self.state.table("world", worlds.World)
-        return found
+    # the world ----------------------------------------------------------------------
+    def load_world(self, spec: Mapping[str, Any]) -> worlds.World:
+        return worlds.load(spec, self.store.clock.now())
 
-    def error(self, problem: Problem, message: str) -> JsonReply:
-        return errors.for_problem(problem, message)
-
-    def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
-        return errors.for_status(status, code)
-
-    async def authenticate(self, call: Call) -> None:
-        if call.endpoint.auth is None:
-            call.principal = auth.sign_in(call, self.world)
-            return
-        call.principal, call.credential = auth.by_token(call, self.world)
-
-    def reset(self, world: Mapping[str, Any] | None) -> None:
-        spec = world if world is not None else worlds.default()
-        loaded = worlds.load(spec, self.store.clock.now())  # raises before anything is emptied
-        self.state.clear()
-        self.state.tables["world"] = loaded
+    def credentials(self) -> Credentials:
+        return worlds.credentials(self.world_document())
 
     def secrets(self) -> list[str]:
         return self.world.secrets()
 
+    # errors and auth ----------------------------------------------------------------
+    def error(self, problem: Problem, message: str) -> JsonReply:
+        return errors.for_problem(problem, message)
+
+    def error_for_status(self, status: int, code: ErrorCode) -> JsonReply:
+        return errors.for_status(status, code)
+
+    async def authenticate(self, call: Call) -> None:
+        """Sign-in credentials on ``POST /alpha/sessions``, an access token elsewhere; anything
+        missing or wrong is the endpoint's documented 401."""
+        user = auth.sign_in(call, self.world) if call.endpoint.auth is None else auth.by_token(call, self.world)
+        if user is None:
+            raise ApiError(self.documented(call.endpoint, 401))
+        call.principal = user
+
     # helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _user(call: Call) -> worlds.User:
+        return call.principal_as(worlds.User)
+
     def _room(self, call: Call) -> worlds.Room:
-        room = self.world.room_of(call.path_params.get("room_id", ""), call.principal)
+        room = self.world.room_of(call.path_params.get("room_id", ""), self._user(call))
         if room is None:
             raise errors.fail(404, "no such room, or you are not a member of it")
         return room
@@ -87,18 +92,18 @@ class BoccoApi(BaseApi):
 
     def _mark_if_asked(self, call: Call, room: worlds.Room, shown: list[worlds.Message]) -> None:
         if call.params.get("read") == "1" and shown:
-            self.world.mark_read(room, call.principal, shown[-1].id)
+            self.world.mark_read(room, self._user(call), shown[-1].id)
 
     # endpoints ----------------------------------------------------------------------------
     @handles("bocco.sessions.create")
     async def sessions_create(self, call: Call) -> Reply:
-        user: worlds.User = call.principal
+        user = self._user(call)
         token = self.world.issue_token(user)
         return JsonReply(200, {"access_token": token, "uuid": user.uuid})
 
     @handles("bocco.rooms.joined")
     async def rooms_joined(self, call: Call) -> Reply:
-        rooms = self.world.joined(call.principal)
+        rooms = self.world.joined(self._user(call))
         return JsonReply(200, [render.room(room, self.world, call.base_url) for room in rooms])
 
     @handles("bocco.rooms.messages.list")
@@ -127,7 +132,7 @@ class BoccoApi(BaseApi):
             id=self.world.next_id(),
             unique_id=unique_id,
             room=room.key,
-            user=call.principal,
+            user=self._user(call),
             date=self.store.clock.now(),
             media=kind,
             text=text,
@@ -157,7 +162,7 @@ class BoccoApi(BaseApi):
         newer_than = self._int(call, "newer_than")
         if newer_than is None:
             raise errors.fail(400, "newer_than is required")
-        user: worlds.User = call.principal
+        user = self._user(call)
 
         def ready() -> list[worlds.Message] | None:
             current = self.world.room_of(room.uuid, user)  # the world may have been reset meanwhile
@@ -167,7 +172,7 @@ class BoccoApi(BaseApi):
 
         found = await call.hold(self.hub.wait_for([self._topic(room)], ready, self.settings.longpoll_timeout))
         if not found:
-            return self.documented_error(call.endpoint, 408, None)
+            return self.documented(call.endpoint, 408)
         self._mark_if_asked(call, room, found)
         return JsonReply(200, [render.message_event(message, call.base_url) for message in found])
 
@@ -178,7 +183,7 @@ class BoccoApi(BaseApi):
         message = self.world.by_id(int(raw)) if raw.isdigit() else None
         if message is None or message.room != room.key:
             raise errors.fail(404, "no such message in this room")
-        self.world.mark_read(room, call.principal, message.id)
+        self.world.mark_read(room, self._user(call), message.id)
         return JsonReply(200, {})
 
     @handles("bocco.messages.download")
@@ -193,7 +198,7 @@ class BoccoApi(BaseApi):
         return self._download(call, message, call.path_params.get("ext", ""))
 
     def _download(self, call: Call, message: worlds.Message | None, ext: str) -> Reply:
-        if message is None or not self.world.can_see(message, call.principal):
+        if message is None or not self.world.can_see(message, self._user(call)):
             raise errors.fail(404, "no such message")
         blob = next((item for item in (message.audio, message.image) if item is not None and item.ext == ext), None)
         if blob is None and ext == media.SPEECH_EXT:

@@ -51,7 +51,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import json
 import re
 import secrets
 import uuid
@@ -63,8 +62,9 @@ from typing import Any
 
 from mockserver.apis.bocco import media
 from mockserver.apis.bocco.media import Blob
+from mockserver.core.worlds import Credentials, entries, first, given
 
-DEFAULT_WORLD = Path(__file__).with_name("world.json")
+WORLD_FILE = Path(__file__).with_name("world.json")
 JST = timezone(timedelta(hours=9))
 _UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 
@@ -377,7 +377,11 @@ def load(spec: Mapping[str, Any], now: datetime | None = None) -> World:
     return world
 
 
-def default() -> Mapping[str, Any]:
-    """The default world (``world.json`` beside this module)."""
-    loaded: Mapping[str, Any] = json.loads(DEFAULT_WORLD.read_text(encoding="utf-8"))
-    return loaded
+def credentials(document: Mapping[str, Any]) -> Credentials:
+    """The world's first API key with each user's e-mail and password (POST /alpha/sessions), by name."""
+    apikey = first(document.get("apikeys"))
+    return {
+        str(user["name"]): given({"apikey": apikey, "email": user.get("email"), "password": user.get("password")})
+        for user in entries(document, "users")
+        if user.get("name")
+    }

@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
 import orjson
 
-from mockserver.apis.gitter import errors, paging, ratelimit, render
+from mockserver.apis.gitter import errors, paging, ratelimit, render, unread
+from mockserver.apis.gitter.markup import MarkupCache
 from mockserver.apis.gitter.world import (
     ONETOONE,
     PRIVATE,
+    WORLD_FILE,
     IdMaker,
     Message,
     Room,
     User,
     World,
-    default_world,
-    deliver,
+    credentials,
     load,
     timestamp,
 )
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply, StreamReply
-from mockserver.core.dispatch import Settings
 from mockserver.core.hub import Hub
-from mockserver.core.registry import Registry
+from mockserver.core.registry import Endpoint, ErrorCode, Registry
+from mockserver.core.settings import Settings
 from mockserver.core.store import Store
+from mockserver.core.worlds import Credentials
 
 RESET_TOPIC = "gitter:reset"
 MESSAGES = "chatMessages"
@@ -41,43 +43,74 @@ def topic(room_id: str, channel: str) -> str:
     return f"gitter:{room_id}:{channel}"
 
 
-class GitterApi(BaseApi):
+class GitterApi(BaseApi[World]):
     name = "gitter"
+    world_file = WORLD_FILE
 
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         super().__init__(registry, store, hub, settings)
         self._make_id = IdMaker(store.clock, self.state.next_id)
-        self._lenient: dict[str, Callable[[Call], JsonReply]] = {
-            "gitter.rooms.chatMessages.list": self._messages_list,
-            "gitter.rooms.users.list": self._room_users,
-        }
-
-    @property
-    def world(self) -> World:
-        world: World = self.state.table("world", World)
-        return world
+        self.markups = MarkupCache(lambda username: None)  # replaced with each loaded world
 
     def _now(self) -> float:
         return self.store.clock.timestamp()
 
-    # ApiModule hooks ---------------------------------------------------------------
+    # the world ---------------------------------------------------------------------------
+    def load_world(self, spec: Mapping[str, Any]) -> World:
+        world = load(spec, self.store.clock, self._make_id)
+        self.markups = MarkupCache(world.user_named)
+        unread.mark_seeded_mentions(world, self.markups)
+        return world
+
+    def world_replaced(self, previous: World | None) -> None:
+        self.hub.publish(RESET_TOPIC)  # open streams of the previous world end
+
+    def credentials(self) -> Credentials:
+        return credentials(self.world_document())
+
+    def secrets(self) -> list[str]:
+        world = self.world
+        found = [token for token in world.tokens if token]
+        found.extend(user.password for user in world.users.values() if user.password)
+        return found
+
+    # errors ------------------------------------------------------------------------------
     def error(self, problem: Problem, message: str) -> JsonReply:
         return errors.for_problem(problem)
 
-    def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
+    def error_for_status(self, status: int, code: ErrorCode) -> JsonReply:
         return JsonReply(status, errors.body_for(status, code))
 
+    def refine_bad_request(self, call: Call, message: str) -> JsonReply | None:
+        """markRead answers a missing body or missing ids with its documented bodies
+        (unread-items.js); every other endpoint answers Gitter's plain 400."""
+        if call.endpoint.id != "gitter.user.unreadItems.markRead":
+            return None
+        given = {key for key in call.params if key not in call.query}
+        if not given:
+            return self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.NO_BODY)
+        if not (call.params.get("chat") or call.params.get("mention")):
+            return self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.NO_ITEMS)
+        return None
+
+    def _refuse(self, endpoint: Endpoint, *preferred: int) -> ApiError:
+        """The first status of ``preferred`` the endpoint documents (as an :class:`ApiError` to raise)."""
+        documented_statuses = {case.status for case in endpoint.errors}
+        status = next((wanted for wanted in preferred if wanted in documented_statuses), preferred[-1])
+        return ApiError(self.documented(endpoint, status))
+
+    # requests ----------------------------------------------------------------------------
     async def authenticate(self, call: Call) -> None:
         token = self._credential(call)
         world = self.world
         if not token or token not in world.tokens:
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.UNAUTHORIZED))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.UNAUTHORIZED))
         user_id = world.tokens[token]
         if user_id is None or user_id not in world.users:
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.UNAUTHORIZED, errors.LOGIN_REQUIRED))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.UNAUTHORIZED, errors.LOGIN_REQUIRED))
         call.credential = token
         if HTTPStatus.TOO_MANY_REQUESTS in call.endpoint.responses and not ratelimit.hit(world, token, self._now()):
-            reply = errors.documented(call.endpoint, HTTPStatus.TOO_MANY_REQUESTS)
+            reply = self.documented(call.endpoint, HTTPStatus.TOO_MANY_REQUESTS)
             reply.headers.update(ratelimit.headers(world, token))
             raise ApiError(reply)
         call.principal = world.users[user_id]
@@ -103,67 +136,22 @@ class GitterApi(BaseApi):
         if response is not None and ratelimit.LIMIT_HEADER in response.headers:
             reply.headers.update(ratelimit.headers(self.world, None))
 
-    def params_error(self, call: Call, message: str) -> JsonReply | None:
-        """The dispatcher's hook for a request whose parameters break the endpoint's schema.
-
-        Endpoints that document a 400 answer it (markRead with its documented bodies, from
-        unread-items.js). Endpoints that document none read their query the way Gitter does
-        (``parseInt(limit) || 50``): the offending parameters are ignored [inferred], since a
-        400 there would break the schema."""
-        endpoint = call.endpoint
-        if HTTPStatus.BAD_REQUEST in endpoint.responses:
-            if endpoint.id == "gitter.user.unreadItems.markRead":
-                given = {key for key in call.params if key not in call.query}
-                code = (
-                    errors.NO_BODY
-                    if not given
-                    else errors.NO_ITEMS
-                    if not (call.params.get("chat") or call.params.get("mention"))
-                    else None
-                )
-                return errors.documented(endpoint, HTTPStatus.BAD_REQUEST, code) if code else None
-            return None
-        lenient = self._lenient.get(endpoint.id)
-        if lenient is None or endpoint.params_checker is None:
-            return None
-        params = dict(call.params)
-        while (problem := endpoint.params_checker.best(params)) is not None:
-            key = problem.instance_path.removeprefix("$.").split(".")[0].split("[")[0]
-            if key not in params:
-                return None
-            del params[key]
-        call.params = params
-        return lenient(call)
-
-    def reset(self, world: Mapping[str, Any] | None) -> None:
-        self.state.clear()
-        fresh = load(default_world() if world is None else world, self.store.clock, self._make_id)
-        self.state.tables["world"] = fresh
-        self.hub.publish(RESET_TOPIC)
-
-    def secrets(self) -> list[str]:
-        world = self.world
-        found = [token for token in world.tokens if token]
-        found.extend(user.password for user in world.users.values() if user.password)
-        return found
-
     # lookups ---------------------------------------------------------------------------
     @staticmethod
     def _me(call: Call) -> User:
-        user: User = call.principal
-        return user
+        return call.principal_as(User)
 
     def _room(self, call: Call) -> Room:
         """The room of the path, when the caller belongs to it; the documented 404 otherwise."""
         room = self.world.rooms.get(call.path_params.get("roomId", ""))
         if room is None or not room.is_member(self._me(call).id):
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
         return room
 
     def _message(self, call: Call, room: Room, key: str) -> Message:
         message = room.by_id.get(call.path_params.get(key, ""))
         if message is None:
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
         return message
 
     def _own_user(self, call: Call) -> User:
@@ -171,7 +159,7 @@ class GitterApi(BaseApi):
         status; the first the endpoint documents of 403, 404, 401 answers it [inferred]."""
         me = self._me(call)
         if call.path_params.get("userId") not in (me.id, "me"):
-            raise errors.refuse(call.endpoint, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED)
+            raise self._refuse(call.endpoint, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED)
         return me
 
     def _publish(self, room: Room, channel: str) -> None:
@@ -193,11 +181,11 @@ class GitterApi(BaseApi):
         world, me = self.world, self._me(call)
         uri = str(call.params.get("uri", "")).strip().strip("/")
         if not uri:
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
         room = world.room_by_uri(uri) or self._one_to_one(call, uri)
         if not room.is_member(me.id):
             if room.security == PRIVATE:
-                raise ApiError(errors.documented(call.endpoint, HTTPStatus.FORBIDDEN))
+                raise ApiError(self.documented(call.endpoint, HTTPStatus.FORBIDDEN))
             room.add_member(me.id, timestamp(self.store.clock))
             room.event_log.append(("create", "users", me.id))
             self._publish(room, EVENTS)
@@ -208,7 +196,7 @@ class GitterApi(BaseApi):
         world, me = self.world, self._me(call)
         other = world.user_named(uri)
         if other is None or other.id == me.id:
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
         room = world.one_to_one_between(me.id, other.id)
         if room is None:
             room = Room(id=self._make_id(world, "room"), github_type=ONETOONE, uri=None, name="")
@@ -220,9 +208,6 @@ class GitterApi(BaseApi):
 
     @handles("gitter.rooms.users.list")
     async def room_users(self, call: Call) -> Reply:
-        return self._room_users(call)
-
-    def _room_users(self, call: Call) -> JsonReply:
         world, room = self.world, self._room(call)
         query = str(call.params.get("q") or "").strip().lower()
         people = [world.users[member] for member in room.members]
@@ -236,25 +221,22 @@ class GitterApi(BaseApi):
     # messages ------------------------------------------------------------------------
     @handles("gitter.rooms.chatMessages.list")
     async def messages_list(self, call: Call) -> Reply:
-        return self._messages_list(call)
-
-    def _messages_list(self, call: Call) -> JsonReply:
         world, room, me = self.world, self._room(call), self._me(call)
         found = paging.page(room.messages, call.params, room.positions)
-        return JsonReply(HTTPStatus.OK, [render.message(world, room, item, me.id) for item in found])
+        return JsonReply(HTTPStatus.OK, [render.message(world, room, item, me.id, self.markups) for item in found])
 
     @handles("gitter.rooms.chatMessages.get")
     async def messages_get(self, call: Call) -> Reply:
         room = self._room(call)
         message = self._message(call, room, "messageId")
-        return JsonReply(HTTPStatus.OK, render.message(self.world, room, message, self._me(call).id))
+        return JsonReply(HTTPStatus.OK, render.message(self.world, room, message, self._me(call).id, self.markups))
 
     @handles("gitter.rooms.chatMessages.create")
     async def messages_create(self, call: Call) -> Reply:
         world, room, me = self.world, self._room(call), self._me(call)
         text = call.params.get("text")
         if not isinstance(text, str) or not text:
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
         now = timestamp(self.store.clock)
         message = Message(
             id=self._make_id(world, "message"),
@@ -265,13 +247,13 @@ class GitterApi(BaseApi):
             status=call.params.get("status") is True,
         )
         room.add_message(message)
-        deliver(world, room, message, {member for member in room.members if member != me.id})
+        unread.deliver(room, message, {member for member in room.members if member != me.id}, self.markups)
         room.last_access[me.id] = now
         room.message_log.append(message.id)
         room.event_log.append(("create", MESSAGES, message.id))
         self._publish(room, MESSAGES)
         self._publish(room, EVENTS)
-        return JsonReply(HTTPStatus.OK, render.message(world, room, message, me.id))
+        return JsonReply(HTTPStatus.OK, render.message(world, room, message, me.id, self.markups))
 
     @handles("gitter.rooms.chatMessages.update")
     async def messages_update(self, call: Call) -> Reply:
@@ -279,15 +261,15 @@ class GitterApi(BaseApi):
         message = self._message(call, room, "chatMessageId")
         text = call.params.get("text")
         if not isinstance(text, str):
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
         if message.user_id != me.id:
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.FORBIDDEN))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.FORBIDDEN))
         message.text = text
         message.edited_at = timestamp(self.store.clock)
         message.v += 1
         room.event_log.append(("update", MESSAGES, message.id))
         self._publish(room, EVENTS)
-        return JsonReply(HTTPStatus.OK, render.message(world, room, message, me.id))
+        return JsonReply(HTTPStatus.OK, render.message(world, room, message, me.id, self.markups))
 
     # user ----------------------------------------------------------------------------
     @handles("gitter.user.get")
@@ -319,7 +301,7 @@ class GitterApi(BaseApi):
         me = self._own_user(call)
         ids = [str(item) for key in ("chat", "mention") for item in call.params.get(key) or () if isinstance(item, str)]
         if not ids:
-            raise ApiError(errors.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
         room = self._unread_room(call, me)
         if room is not None:
             wanted = set(ids)
@@ -354,7 +336,7 @@ class GitterApi(BaseApi):
         spec = call.endpoint.response(HTTPStatus.OK).stream or {}
         delimiter = str(spec.get("delimiter", "\r")).encode()
         keep_alive = str(spec.get("keepAlive", "\n")).encode()
-        world, viewer = self.world, self._me(call).id
+        world, viewer, markups = self.world, self._me(call).id, self.markups
         log: list[Any] = room.message_log if channel == MESSAGES else room.event_log
         cursor = len(log)
 
@@ -375,13 +357,13 @@ class GitterApi(BaseApi):
                 return
             for entry in found:
                 cursor += 1
-                item = self._stream_item(world, room, channel, entry, viewer)
+                item = self._stream_item(world, room, channel, entry, viewer, markups)
                 if item is not None:
                     yield orjson.dumps(item) + delimiter
 
     @staticmethod
-    def _stream_item(world: World, room: Room, channel: str, entry: Any, viewer: str) -> dict[str, Any] | None:
+    def _stream_item(world: World, room: Room, channel: str, entry: Any, viewer: str, markups: MarkupCache) -> dict[str, Any] | None:
         if channel == MESSAGES:
             message = room.by_id.get(entry)
-            return None if message is None else render.message(world, room, message, viewer)
-        return render.event(world, room, entry, viewer)
+            return None if message is None else render.message(world, room, message, viewer, markups)
+        return render.event(world, room, entry, viewer, markups)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from mockserver.core.call import ApiError, JsonReply, Problem
-from mockserver.core.registry import Endpoint, thaw
+from mockserver.core.call import JsonReply, Problem
+from mockserver.core.registry import ErrorCode
 
 UNKNOWN_ERROR = "An unknown error occurred"  # api-error-handler.js default message
 LOGIN_REQUIRED = "loginRequired"
@@ -15,7 +15,7 @@ NO_BODY = "No body"  # unread-items.js, POST without a body
 NO_ITEMS = "No chat or mention items"  # unread-items.js, no ids to mark
 
 
-def body_for(status: int, code: str | int | None = None) -> dict[str, Any]:
+def body_for(status: int, code: ErrorCode = None) -> dict[str, Any]:
     if code == LOGIN_REQUIRED:
         return {"error": True, "loginRequired": True}
     if isinstance(code, str) and code:
@@ -31,18 +31,3 @@ def body_for(status: int, code: str | int | None = None) -> dict[str, Any]:
 def for_problem(problem: Problem) -> JsonReply:
     status = problem.http_status
     return JsonReply(status, body_for(status))
-
-
-def documented(endpoint: Endpoint, status: int, code: str | int | None = None) -> JsonReply:
-    """The documented body of ``endpoint``'s error case (first of that status when ``code`` is None)."""
-    for case in endpoint.errors:
-        if case.status == status and (code is None or case.code == code) and case.body is not None:
-            return JsonReply(status, thaw(case.body))
-    return JsonReply(status, body_for(status, code))
-
-
-def refuse(endpoint: Endpoint, *preferred: int) -> ApiError:
-    """The first documented status of ``preferred`` (as an :class:`ApiError` to raise)."""
-    documented_statuses = {case.status for case in endpoint.errors}
-    status = next((wanted for wanted in preferred if wanted in documented_statuses), preferred[-1])
-    return ApiError(documented(endpoint, status))

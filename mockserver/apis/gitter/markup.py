@@ -3,20 +3,23 @@
 Mentions (``@username`` of a known user), links (``http(s)://...``) and issues (``#11``)
 are marked up the way the documented examples show (gitterHQ/docs 05); everything else is
 HTML-escaped. Users never change after a world is loaded, so the text alone decides the
-markup: :func:`of` keeps the markup of recent texts, so a posted message is marked up once and a
-page read again is not marked up again.
+markup: a :class:`MarkupCache` (one per loaded world) keeps the markup of recent texts, so a
+posted message is marked up once and a page read again is not marked up again.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.apis.gitter.world import World
+from mockserver.apis.gitter.world import User
 
-CACHED_TEXTS = 2048  # the markup of this many recent texts is kept, per world
+UserLookup = Callable[[str], User | None]  # a username (any case) -> the user, if known
+
+CACHED_TEXTS = 2048  # the markup of this many recent texts is kept, per loaded world
 CACHED_TEXT_LENGTH = 4096  # longer texts are marked up on every use
 _TOKENS = re.compile(r"(?P<url>https?://[^\s<>\"]+)|(?<![\w@])@(?P<mention>[A-Za-z0-9_-]+)|(?<![\w&#])#(?P<issue>[0-9]+)\b")
 
@@ -33,21 +36,28 @@ class Markup:
         return {str(item["userId"]) for item in self.mentions}
 
 
-def of(text: str, world: World) -> Markup:
-    """:func:`markup`, remembered for the world's recent texts (oldest forgotten first). The
-    result is shared: its lists go into replies as they are, and nothing changes them."""
-    cache = world.markups
-    found = cache.get(text)
-    if found is None:
-        found = markup(text, world)
-        if len(text) <= CACHED_TEXT_LENGTH:
-            if len(cache) >= CACHED_TEXTS:
-                del cache[next(iter(cache))]
-            cache[text] = found
-    return found
+class MarkupCache:
+    """:func:`markup` with the users of one world, remembered for recent texts (oldest
+    forgotten first). A result is shared: its lists go into replies as they are, and nothing
+    changes them."""
+
+    def __init__(self, user_named: UserLookup) -> None:
+        self._user_named = user_named
+        self._recent: dict[str, Markup] = {}
+
+    def of(self, text: str) -> Markup:
+        cache = self._recent
+        found = cache.get(text)
+        if found is None:
+            found = markup(text, self._user_named)
+            if len(text) <= CACHED_TEXT_LENGTH:
+                if len(cache) >= CACHED_TEXTS:
+                    del cache[next(iter(cache))]
+                cache[text] = found
+        return found
 
 
-def markup(text: str, world: World) -> Markup:
+def markup(text: str, user_named: UserLookup) -> Markup:
     if _TOKENS.search(text) is None:  # plain text: only escaped
         return Markup(html=html.escape(text, quote=False))
     out: list[str] = []
@@ -63,7 +73,7 @@ def markup(text: str, world: World) -> Markup:
             out.append(f'<a href="{html.escape(url)}" rel="nofollow noopener noreferrer" target="_blank" class="link">{link}</a>')
         elif match.group("mention"):
             name = match.group("mention")
-            user = world.user_named(name)
+            user = user_named(name)
             if user is None:
                 out.append(html.escape(match.group(0), quote=False))
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.apis.gitter import markup
+from mockserver.apis.gitter.markup import MarkupCache
 from mockserver.apis.gitter.world import Message, Room, User, World
 
 
@@ -86,8 +86,8 @@ def room(world: World, place: Room, viewer: str, *, full: bool = False) -> dict[
     return body
 
 
-def message(world: World, place: Room, item: Message, viewer: str) -> dict[str, Any]:
-    marked = markup.of(item.text, world)
+def message(world: World, place: Room, item: Message, viewer: str, markups: MarkupCache) -> dict[str, Any]:
+    marked = markups.of(item.text)
     body: dict[str, Any] = {
         "id": item.id,
         "text": item.text,
@@ -114,12 +114,16 @@ def unread_items(place: Room | None, viewer: str) -> dict[str, Any]:
     return {"chat": list(place.unread.get(viewer, ())), "mention": list(place.unread_mentions.get(viewer, ()))}
 
 
-def event(world: World, place: Room, entry: tuple[str, str, str], viewer: str) -> dict[str, Any] | None:
+def event(world: World, place: Room, entry: tuple[str, str, str], viewer: str, markups: MarkupCache) -> dict[str, Any] | None:
     """One item of the events stream: {"operation", "resource", "model"} [inferred: the shape is
     not documented; Faye's {operation, model} envelope is reused]."""
     operation, resource, ident = entry
     if resource == "chatMessages":
         found = place.by_id.get(ident)
-        return None if found is None else {"operation": operation, "resource": resource, "model": message(world, place, found, viewer)}
+        return (
+            None
+            if found is None
+            else {"operation": operation, "resource": resource, "model": message(world, place, found, viewer, markups)}
+        )
     person = world.users.get(ident)
     return None if person is None else {"operation": operation, "resource": resource, "model": user(person)}

@@ -30,26 +30,24 @@ default world). Every key is optional except where noted::
 
 ``reset(None)`` loads the default world; ``reset({})`` (a seed file without a ``"gitter"``
 part) loads an empty one. Seeded messages are read by every member except those listed in
-``unreadBy`` (an unread message that mentions a member also counts as a mention). A malformed
-world raises ``ValueError`` (the admin seed endpoint answers 400 and loads the default world).
+``unreadBy`` (an unread message that mentions a member also counts as a mention: the API marks
+those after loading, see :mod:`.unread`). A malformed world raises ``ValueError`` (the admin
+seed endpoint answers 400 and loads the default world).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from mockserver.core.store import Clock, epoch_millis, iso_millis
+from mockserver.core.worlds import Credentials, entries, first, given, read_world_file
 
-if TYPE_CHECKING:
-    from mockserver.apis.gitter.markup import Markup
-
-DEFAULT_WORLD_FILE = Path(__file__).with_name("world.json")
+WORLD_FILE = Path(__file__).with_name("world.json")
 DEFAULT_RATE_LIMIT = 100
 ONETOONE = "ONETOONE"
 PRIVATE = "PRIVATE"
@@ -129,6 +127,20 @@ class Room:
         self.messages.append(message)
         self.by_id[message.id] = message
 
+    def receive(self, message: Message, unread_by: set[str]) -> list[str]:
+        """Count ``message`` as unread for the members in ``unread_by`` and read for the others
+        (its sender aside); returns the members it is unread for (mentions: see ``unread``)."""
+        unread_for = []
+        for member in self.members:
+            if member == message.user_id:
+                continue
+            if member in unread_by:
+                self.unread.setdefault(member, {})[message.id] = None
+                unread_for.append(member)
+            else:
+                message.read_by.add(member)
+        return unread_for
+
 
 @dataclass
 class World:
@@ -138,7 +150,6 @@ class World:
     rooms: dict[str, Room] = field(default_factory=dict)  # in world order
     rate_limit: int = DEFAULT_RATE_LIMIT
     rate_windows: dict[str, list[float]] = field(default_factory=dict)  # token -> [window start, count]
-    markups: dict[str, Markup] = field(default_factory=dict)  # recent texts -> their markup (see markup.of)
 
     def user_named(self, username: str) -> User | None:
         user_id = self.usernames.get(username.lower())
@@ -179,8 +190,14 @@ def kind_tag(kind: str) -> int:
 
 # loading ----------------------------------------------------------------------------
 def default_world() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(DEFAULT_WORLD_FILE.read_text(encoding="utf-8"))
-    return loaded
+    return read_world_file(WORLD_FILE)
+
+
+def credentials(document: Mapping[str, Any]) -> Credentials:
+    """Each user's first personal access token, by username."""
+    return {
+        str(user["username"]): given({"token": first(user.get("tokens"))}) for user in entries(document, "users") if user.get("username")
+    }
 
 
 def _need(condition: bool, message: str) -> None:
@@ -311,22 +328,4 @@ def _load_message(world: World, room: Room, raw: Any, make: IdMaker, now: str) -
     )
     room.add_message(message)
     unread_by = set(_member_ids(world, _strings(raw["unreadBy"], "unreadBy"), "unreadBy")) if "unreadBy" in raw else set()
-    deliver(world, room, message, unread_by)
-
-
-def deliver(world: World, room: Room, message: Message, unread_by: set[str]) -> None:
-    """Count ``message`` as unread for the members in ``unread_by`` (mentions too), read for the others."""
-    from mockserver.apis.gitter import markup
-
-    mentioned: set[str] | None = None  # marked up only when someone has it unread
-    for member in room.members:
-        if member == message.user_id:
-            continue
-        if member in unread_by:
-            room.unread.setdefault(member, {})[message.id] = None
-            if mentioned is None:
-                mentioned = markup.of(message.text, world).mentioned_ids
-            if member in mentioned:
-                room.unread_mentions.setdefault(member, {})[message.id] = None
-        else:
-            message.read_by.add(member)
+    room.receive(message, unread_by)

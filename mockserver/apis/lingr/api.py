@@ -15,13 +15,14 @@ from typing import Any
 
 from mockserver.apis.lingr import auth, events, render
 from mockserver.apis.lingr.errors import INVALID_SESSION, NOT_FOUND, PROBLEM_CODES, LingrError, body, jsonp
-from mockserver.apis.lingr.world import OFFSET_FORMAT, Z_FORMAT, Event, Message, Room, Session, User, World, default_world, load
+from mockserver.apis.lingr.world import OFFSET_FORMAT, WORLD_FILE, Z_FORMAT, Event, Message, Room, Session, User, World, credentials, load
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply
-from mockserver.core.dispatch import Settings
 from mockserver.core.hub import Hub
-from mockserver.core.registry import Registry
+from mockserver.core.registry import ErrorCode, Registry
+from mockserver.core.settings import Settings
 from mockserver.core.store import Store
+from mockserver.core.worlds import Credentials
 
 log = logging.getLogger("chatmock.lingr")
 ARCHIVE_LIMIT = 100  # inferred: get_archives' server default is unknown; clients send 100
@@ -49,8 +50,9 @@ def lingr(method: Method) -> Callable[[LingrApi, Call], Awaitable[Reply]]:
     return run
 
 
-class LingrApi(BaseApi):
+class LingrApi(BaseApi[World]):
     name = "lingr"
+    world_file = WORLD_FILE
 
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         super().__init__(registry, store, hub, settings)
@@ -60,18 +62,31 @@ class LingrApi(BaseApi):
         self.status = statuses.pop()  # every Lingr answer, errors included, has this status (200)
         messages = registry.model(f"{self.name}.Room").schema["properties"]["messages"]
         self.latest = int(messages["maxItems"])  # room/show's "latest 30 messages"
-        self._loaded: World | None = None  # the world last loaded (the store may have been emptied since)
 
-    @property
-    def world(self) -> World:
-        world: World = self.state.table("world", World)
-        return world
+    # the world ---------------------------------------------------------------------
+    def load_world(self, spec: Mapping[str, Any]) -> World:
+        loaded = load(spec, self.store.clock.now())
+        for message in loaded.messages.values():
+            problems = self.registry.model_errors(f"{self.name}.Message", render.message(message))
+            if problems:
+                raise ValueError(f"lingr world: message {message.id}: {problems[0]}")
+        return loaded
 
-    # ApiModule hooks -------------------------------------------------------------
+    def world_replaced(self, previous: World | None) -> None:
+        for session_id in previous.sessions if previous is not None else ():
+            self.hub.publish(events.topic(session_id))  # held observers of the old world answer at once
+
+    def credentials(self) -> Credentials:
+        return credentials(self.world_document())
+
+    def secrets(self) -> list[str]:
+        return self.world.secrets()
+
+    # errors and auth -------------------------------------------------------------
     def error(self, problem: Problem, message: str) -> JsonReply:
         return JsonReply(self.status, body(PROBLEM_CODES[problem], message))
 
-    def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
+    def error_for_status(self, status: int, code: ErrorCode) -> JsonReply:
         return JsonReply(self.status, body(str(code) if code is not None else PROBLEM_CODES[Problem.BAD_REQUEST]))
 
     async def authenticate(self, call: Call) -> None:
@@ -81,24 +96,9 @@ class LingrApi(BaseApi):
         if session is None:
             if auth.wants_jsonp(call):
                 return  # the handler answers invalid_session, wrapped in the callback
-            raise ApiError(self.documented_error(call.endpoint, self.status, INVALID_SESSION))
-        call.principal = session.id
+            raise ApiError(self.documented(call.endpoint, self.status, INVALID_SESSION))
+        call.principal = session
         call.credential = session.id
-
-    def reset(self, world: Mapping[str, Any] | None) -> None:
-        old = list(self._loaded.sessions) if self._loaded is not None else []
-        loaded = load(default_world() if world is None else world, self.store.clock.now())
-        for message in loaded.messages.values():
-            problems = self.registry.model_errors(f"{self.name}.Message", render.message(message))
-            if problems:
-                raise ValueError(f"lingr world: message {message.id}: {problems[0]}")
-        self.state.clear()
-        self.state.tables["world"] = self._loaded = loaded
-        for session_id in old:  # held observers of the old world answer at once
-            self.hub.publish(events.topic(session_id))
-
-    def secrets(self) -> list[str]:
-        return self.world.secrets()
 
     # helpers ---------------------------------------------------------------------
     def finish(self, call: Call, value: Body) -> Reply:

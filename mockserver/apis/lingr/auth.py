@@ -29,8 +29,9 @@ def wants_jsonp(call: Call) -> bool:
 
 
 def require(world: World, call: Call) -> tuple[Session, User]:
-    """The live session of a call and its user, else ``invalid_session`` (also after session/destroy)."""
-    session = session_of(world, call)
+    """The call's session (found by the API's ``authenticate``) and its user, else
+    ``invalid_session`` (a JSONP call without a live session reaches its handler without one)."""
+    session = call.principal if isinstance(call.principal, Session) else None
     user = world.users.get(session.username) if session is not None else None
     if session is None or user is None:
         raise LingrError(INVALID_SESSION)

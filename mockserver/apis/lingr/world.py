@@ -48,7 +48,6 @@ messages get the next id after the highest one loaded. The event counter starts 
 
 from __future__ import annotations
 
-import json
 import string
 from collections import deque
 from collections.abc import Mapping
@@ -58,11 +57,12 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.core.store import RandomText
+from mockserver.core.worlds import Credentials, entries, given
 
 BASE62 = string.ascii_letters + string.digits
 PUBLIC_ID_LENGTH = 6  # shared/api/lingr.md: session / public ids are 6-char base62
 EVENT_LOG_SIZE = 5000  # events kept for observers resuming from an older counter (inferred)
-DEFAULT_WORLD = Path(__file__).with_name("world.json")
+WORLD_FILE = Path(__file__).with_name("world.json")
 Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 OFFSET_FORMAT = "%Y-%m-%dT%H:%M:%S+00:00"
 
@@ -180,11 +180,13 @@ class World:
 
 
 # loading -------------------------------------------------------------------------
-def default_world() -> Mapping[str, Any]:
-    data = json.loads(DEFAULT_WORLD.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{DEFAULT_WORLD.name} must hold a JSON object")
-    return data
+def credentials(document: Mapping[str, Any]) -> Credentials:
+    """The ``user`` and ``password`` of session/create, by username."""
+    return {
+        str(user["username"]): given({"user": user.get("username"), "password": user.get("password")})
+        for user in entries(document, "users")
+        if user.get("username")
+    }
 
 
 def _text(item: Mapping[str, Any], key: str, default: str | None = None) -> str:

@@ -1,8 +1,8 @@
 """The Rocket.Chat REST v1 handlers: one method per endpoint of ``schemas/rocketchat/``.
 
-Behaviour follows shared/api/rocketchat.md; what it does not say is marked [inferred].
-Every post publishes ``rocketchat.room.<rid>`` on the hub (no Rocket.Chat endpoint waits on
-it today; realtime is out of scope for this API).
+Behaviour follows Rocket.Chat's REST API documentation (developer.rocket.chat) and source;
+what neither says is marked [inferred]. Every post publishes ``rocketchat.room.<rid>`` on the
+hub (no Rocket.Chat endpoint waits on it today; realtime is out of scope for this API).
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from typing import Any
 
 from mockserver.apis.rocketchat import render
 from mockserver.apis.rocketchat.auth import authenticate, principal
-from mockserver.apis.rocketchat.errors import PROBLEM_HEADER, VALIDATION_TYPE, Errors, failure
-from mockserver.apis.rocketchat.world import Room, Stored, User, World, default_world, dm_id, iso, new_id, parse_iso
+from mockserver.apis.rocketchat.errors import VALIDATION_TYPE, Errors, failure
+from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, JsonReply, Problem, Reply
-from mockserver.core.dispatch import Settings
 from mockserver.core.hub import Hub
-from mockserver.core.registry import Registry
+from mockserver.core.registry import ErrorCode, Registry
+from mockserver.core.settings import Settings
 from mockserver.core.store import Store
+from mockserver.core.worlds import Credentials
 
 LOGIN = "rocketchat.login"
 MESSAGE_MODEL = "rocketchat.Message"
@@ -38,14 +39,14 @@ def _truthy(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-class RocketChatApi(BaseApi):
+class RocketChatApi(BaseApi[World]):
     name = "rocketchat"
+    world_file = WORLD_FILE
 
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         super().__init__(registry, store, hub, settings)
-        self.world = World(self.state, store)
         self.errors = Errors(registry, self.name, LOGIN)
-        self._refiners: dict[str, Callable[[Call, JsonReply], JsonReply | None]] = {
+        self._refiners: dict[str, Callable[[Call, str], JsonReply | None]] = {
             LOGIN: self._refine_login,
             "rocketchat.chat.sendMessage": self._refine_send,
             "rocketchat.chat.postMessage": self._refine_post,
@@ -54,63 +55,61 @@ class RocketChatApi(BaseApi):
             "rocketchat.chat.update": self._refine_update,
         }
 
-    # ApiModule hooks ---------------------------------------------------------------
-    def error(self, problem: Problem, message: str) -> JsonReply:
-        return self.errors.problem(problem, message)
+    # the world ---------------------------------------------------------------------------
+    def load_world(self, spec: Mapping[str, Any]) -> World:
+        world = World(self.state, self.store)
+        world.load(spec)
+        return world
 
-    def error_for_status(self, status: int, code: str | int | None) -> JsonReply:
-        return self.errors.for_status(status, code)
-
-    async def authenticate(self, call: Call) -> None:
-        authenticate(self.world, self.errors, call)
-
-    def decorate(self, call: Call | None, reply: JsonReply) -> None:
-        """Drop the internal problem marker; a core-detected bad request becomes the endpoint's
-        documented error when one describes it (e.g. a missing roomId)."""
-        problem = reply.headers.pop(PROBLEM_HEADER, None)
-        if call is None or problem != Problem.BAD_REQUEST.value:
-            return
-        refine = self._refiners.get(call.endpoint.id)
-        refined = refine(call, reply) if refine is not None else None
-        if refined is not None:
-            reply.status, reply.body = refined.status, refined.body
-
-    def reset(self, world: Mapping[str, Any] | None) -> None:
-        self.state.clear()
-        self.world.load(default_world() if world is None else world)
+    def credentials(self) -> Credentials:
+        return credentials(self.world_document())
 
     def secrets(self) -> list[str]:
         passwords = [user.password for user in self.world.users.values() if user.password]
         return passwords + list(self.world.tokens)
 
-    # refinements of core bad requests ------------------------------------------------
-    def _refine_login(self, call: Call, reply: JsonReply) -> JsonReply:
+    # errors and auth ---------------------------------------------------------------------
+    def error(self, problem: Problem, message: str) -> JsonReply:
+        return self.errors.problem(problem, message)
+
+    def error_for_status(self, status: int, code: ErrorCode) -> JsonReply:
+        return self.errors.for_status(status, code)
+
+    async def authenticate(self, call: Call) -> None:
+        authenticate(self.world, self.errors, call)
+
+    def refine_bad_request(self, call: Call, message: str) -> JsonReply | None:
+        """A bad request becomes the endpoint's documented error when one describes it (e.g. a
+        missing roomId); otherwise None: Rocket.Chat's validation failure."""
+        refine = self._refiners.get(call.endpoint.id)
+        return refine(call, message) if refine is not None else None
+
+    def _refine_login(self, call: Call, message: str) -> JsonReply:
         """Rocket.Chat answers every failed login with 401 {status: error, error, message}
-        (its login route catches the Meteor error) [inferred: shared/api/rocketchat.md 3.1]."""
-        text = str(reply.body.get("error", "")).removesuffix(f" [{VALIDATION_TYPE}]")
-        return JsonReply(401, {"status": "error", "error": VALIDATION_TYPE, "message": text})
+        (its login route catches the Meteor error) [inferred: apps/meteor/app/api/server/v1/misc.ts]."""
+        return JsonReply(401, {"status": "error", "error": VALIDATION_TYPE, "message": message})
 
-    def _refine_send(self, call: Call, reply: JsonReply) -> JsonReply | None:
-        message = call.params.get("message")
-        if not isinstance(message, dict):
-            return self.errors.case(call.endpoint, 400, "error-invalid-params")
-        if not _truthy(message.get("rid")):
-            return self.errors.case(call.endpoint, 400, None)
+    def _refine_send(self, call: Call, message: str) -> JsonReply | None:
+        sent = call.params.get("message")
+        if not isinstance(sent, dict):
+            return self.documented(call.endpoint, 400, "error-invalid-params")
+        if not _truthy(sent.get("rid")):
+            return self.documented(call.endpoint, 400, None)
         return None
 
-    def _refine_post(self, call: Call, reply: JsonReply) -> JsonReply | None:
+    def _refine_post(self, call: Call, message: str) -> JsonReply | None:
         if not call.params.get("roomId") and not call.params.get("channel"):
-            return self.errors.case(call.endpoint, 400, "invalid-channel")
+            return self.documented(call.endpoint, 400, "invalid-channel")
         return None
 
-    def _refine_room_param(self, call: Call, reply: JsonReply) -> JsonReply | None:
+    def _refine_room_param(self, call: Call, message: str) -> JsonReply | None:
         if not _truthy(call.params.get("roomId")) and not _truthy(call.params.get("roomName")):
-            return self.errors.case(call.endpoint, 400, "error-roomid-param-not-provided")
+            return self.documented(call.endpoint, 400, "error-roomid-param-not-provided")
         return None
 
-    def _refine_update(self, call: Call, reply: JsonReply) -> JsonReply | None:
+    def _refine_update(self, call: Call, message: str) -> JsonReply | None:
         if not _truthy(call.params.get("msgId")):
-            return self.errors.case(call.endpoint, 400, "error-messageid-param-not-provided")
+            return self.documented(call.endpoint, 400, "error-messageid-param-not-provided")
         return None
 
     # helpers -------------------------------------------------------------------------
@@ -148,7 +147,7 @@ class RocketChatApi(BaseApi):
         room_id, room_name = call.params.get("roomId"), call.params.get("roomName")
         room = self.world.rooms.get(str(room_id)) if _truthy(room_id) else self.world.room_by_name(str(room_name))
         if room is None or room.t != "c" or user.id not in room.members:
-            raise ApiError(self.errors.case(call.endpoint, 400, "error-room-not-found"))
+            raise ApiError(self.documented(call.endpoint, 400, "error-room-not-found"))
         return room
 
     def _date(self, params: Mapping[str, Any], name: str) -> int | None:
@@ -292,7 +291,7 @@ class RocketChatApi(BaseApi):
         fields = dict(call.params["message"])
         room = self.world.rooms.get(str(fields["rid"]))
         if room is None or user.id not in room.members:
-            return self.errors.case(call.endpoint, 400, "error-invalid-room")
+            return self.documented(call.endpoint, 400, "error-invalid-room")
         wanted = fields.get("_id")
         if wanted is not None and str(wanted) in self.world.messages:
             return failure(f'A message with the id "{wanted}" already exists', "error-invalid-params")  # [inferred]
@@ -311,7 +310,7 @@ class RocketChatApi(BaseApi):
         for target in targets:
             room = self._target(user, target)
             if room is None:
-                return self.errors.case(call.endpoint, 400, "invalid-channel")
+                return self.documented(call.endpoint, 400, "invalid-channel")
             rooms.append(room)
         attachments = params.get("attachments")
         fields: dict[str, Any] = {

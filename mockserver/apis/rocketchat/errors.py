@@ -14,12 +14,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from mockserver.core.call import JsonReply, Problem
-from mockserver.core.registry import Endpoint, ErrorCase, Registry, thaw
+from mockserver.core.registry import Endpoint, ErrorCode, Registry, thaw
 
-PROBLEM_HEADER = "x-chatmock-problem"  # internal marker, removed before sending (see api.decorate)
 VALIDATION_TYPE = "invalid-params"  # errorType of Rocket.Chat's ajv parameter validation [inferred]
 NO_ENDPOINT = "API endpoint does not exist"
 
@@ -35,22 +35,23 @@ def failure(text: str, error_type: str | None = None, status: int = 400) -> Json
     return JsonReply(status, failure_body(text, error_type))
 
 
+def _documented_401(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
+    """The first documented 401 body of these endpoints."""
+    for endpoint in endpoints:
+        case = endpoint.error_case(401)
+        if case is not None and case.body is not None:
+            body: dict[str, Any] = thaw(case.body)
+            return body
+    raise RuntimeError("rocketchat schemas document no 401 body")
+
+
 class Errors:
-    """Error replies built from the documented cases of one API's schemas."""
+    """The API-wide error replies: the two documented 401 bodies (protected endpoints, login),
+    and Rocket.Chat's shape for core problems and undocumented statuses."""
 
     def __init__(self, registry: Registry, api: str, login_id: str) -> None:
-        self.registry = registry
-        protected = [endpoint for endpoint in registry.endpoints_of(api) if endpoint.auth is not None]
-        self._auth_body = self._first_body(case for endpoint in protected for case in endpoint.errors if case.status == 401)
-        self._login_body = self._first_body(case for case in registry.endpoint(login_id).errors if case.status == 401)
-
-    @staticmethod
-    def _first_body(cases: Any) -> dict[str, Any]:
-        for case in cases:
-            if case.body is not None:
-                body: dict[str, Any] = thaw(case.body)
-                return body
-        raise RuntimeError("rocketchat schemas document no 401 body")
+        self._auth_body = _documented_401(endpoint for endpoint in registry.endpoints_of(api) if endpoint.auth is not None)
+        self._login_body = _documented_401([registry.endpoint(login_id)])
 
     # documented bodies -------------------------------------------------------------
     def not_logged_in(self) -> JsonReply:
@@ -59,33 +60,20 @@ class Errors:
     def login_failed(self) -> JsonReply:
         return JsonReply(401, dict(self._login_body))
 
-    @staticmethod
-    def case(endpoint: Endpoint, status: int, code: str | int | None) -> JsonReply:
-        """The documented error case of ``endpoint`` with this status and code (code None: the case without one)."""
-        found: ErrorCase | None = next(
-            (case for case in endpoint.errors if case.status == status and case.code == code and case.body is not None), None
-        )
-        if found is None:
-            raise KeyError(f"{endpoint.id} documents no {status} {code!r}")
-        return JsonReply(status, thaw(found.body))
-
     # core problems -----------------------------------------------------------------
     def problem(self, problem: Problem, message: str) -> JsonReply:
         status = problem.http_status
         if problem is Problem.UNAUTHORIZED:
-            reply = self.not_logged_in()
-        elif problem in (Problem.NOT_FOUND, Problem.METHOD_NOT_ALLOWED):
-            reply = JsonReply(status, {"status": "error", "message": NO_ENDPOINT})
-        elif problem is Problem.BAD_REQUEST:
-            reply = failure(message, VALIDATION_TYPE)
-        elif problem is Problem.TOO_MANY_REQUESTS:
-            reply = failure(f"Error, too many requests. Please slow down. {message}", "error-too-many-requests", status)
-        else:
-            reply = failure(message, None, status)
-        reply.headers[PROBLEM_HEADER] = problem.value
-        return reply
+            return self.not_logged_in()
+        if problem in (Problem.NOT_FOUND, Problem.METHOD_NOT_ALLOWED):
+            return JsonReply(status, {"status": "error", "message": NO_ENDPOINT})
+        if problem is Problem.BAD_REQUEST:
+            return failure(message, VALIDATION_TYPE)
+        if problem is Problem.TOO_MANY_REQUESTS:
+            return failure(f"Error, too many requests. Please slow down. {message}", "error-too-many-requests", status)
+        return failure(message, None, status)
 
-    def for_status(self, status: int, code: str | int | None) -> JsonReply:
+    def for_status(self, status: int, code: ErrorCode) -> JsonReply:
         """A body of this API's shape for ``status`` when no documented case fits."""
         if status == 401:
             return self.login_failed() if code == self._login_body.get("error") else self.not_logged_in()

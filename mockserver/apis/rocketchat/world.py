@@ -37,7 +37,6 @@ rooms a user has left or that were deleted: ``rooms.get?updatedSince=`` lists th
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.core.store import Namespace, RandomText, Store, iso_millis
+from mockserver.core.worlds import Credentials, entries, first, given, read_world_file
 
 WORLD_FILE = Path(__file__).with_name("world.json")
 METEOR_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
@@ -88,8 +88,23 @@ def dm_id(user_ids: Iterable[str]) -> str:
 
 
 def default_world() -> dict[str, Any]:
-    world: dict[str, Any] = json.loads(WORLD_FILE.read_text(encoding="utf-8"))
-    return world
+    return read_world_file(WORLD_FILE)
+
+
+def credentials(document: Mapping[str, Any]) -> Credentials:
+    """Login name, password, user id and first personal access token, by username."""
+    return {
+        str(user["username"]): given(
+            {
+                "user": user.get("username"),
+                "password": user.get("password"),
+                "user_id": user.get("_id"),
+                "token": first(user.get("personalAccessTokens")),
+            }
+        )
+        for user in entries(document, "users")
+        if user.get("username")
+    }
 
 
 @dataclass
