@@ -1,10 +1,12 @@
 """Generic proofs for every schema: fixtures validate, broken variants are rejected,
-generated instances round-trip, the index of shared/api is covered."""
+generated instances round-trip, the index of shared/api (beside the checkout) is covered, and
+every citation of the shipped data is one a user can follow."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,14 @@ from mockserver.core.validate import Checker
 REGISTRY = load_registry()
 FIXTURES = fixtures()
 SHARED_API = Path(__file__).resolve().parents[2] / "shared" / "api"
+ROOT = Path(__file__).resolve().parents[1]
+SEED_FILES = {
+    "000_f2a5967895916ceb.txt",
+    "001_9b598478bf7b292c.txt",
+    "002_0f8f93cf6b7fe958.txt",
+    "003_caf86ae2eae10d61.txt",
+    "004_5e83940a12cde1f2.txt",
+}
 
 
 def _checker(fixture: Fixture) -> Checker:
@@ -156,3 +166,77 @@ def test_every_documented_endpoint_has_a_schema() -> None:
             if not any((api, candidate) in served for candidate in candidates):
                 missing.append((api, one))
     assert missing == []
+
+
+# --------------------------------------------------------------------------- citations
+def _shipped_files() -> list[Path]:
+    return sorted(path for folder in ("schemas", "fixtures") for path in (ROOT / folder).rglob("*") if path.is_file())
+
+
+def _citations() -> Iterator[tuple[str, str]]:
+    """(where, citation string) of every source field of the shipped data (schemas/README.md, Sources)."""
+    for path in sorted((ROOT / "schemas").glob("*/*.json")):
+        if path.parent.name == "_meta" or path.name == "_defs.json":
+            continue
+        document = json.loads(path.read_text(encoding="utf-8"))
+        where = path.relative_to(ROOT).as_posix()
+        for source in document["sources"]:
+            yield where, source
+        for case in document.get("errors", []):
+            yield f"{where} errors[{case['status']}]", case.get("source", "inferred")
+        for status, response in document.get("responses", {}).items():
+            if "source" in response:
+                yield f"{where} responses.{status}", response["source"]
+    for path in sorted((ROOT / "fixtures").glob("*/index.json")):
+        for entry in json.loads(path.read_text(encoding="utf-8")):
+            yield f"{path.relative_to(ROOT).as_posix()} {entry['file']}", entry["source"]
+
+
+def _citation_problem(citation: str) -> str | None:
+    """None when every part of ``citation`` (parts joined by '; ') is a seed file name, an
+    http(s) URL or marked inferred; else what is wrong."""
+    for part in re.split(r";\s+(?=(?:seed|public|inferred)\b)", citation):
+        if part == "inferred" or part.startswith("inferred: "):
+            continue
+        seed = re.fullmatch(r"seed: (\S+)( \(.+\))?", part, flags=re.DOTALL)
+        if seed:
+            if seed.group(1) not in SEED_FILES:
+                return f"unknown seed file {seed.group(1)!r}"
+            continue
+        if not re.match(r"public: https?://[^\s,;()]+[^\s,;().]", part):
+            return f"neither a seed file, a URL nor inferred: {part!r}"
+    return None
+
+
+def test_shipped_data_cites_nothing_beside_the_repository() -> None:
+    """schemas/ and fixtures/ are packaged: no path of the checkout's surroundings (shared/...)."""
+    files = _shipped_files()
+    offending = [path.relative_to(ROOT).as_posix() for path in files if "shared/" in path.read_text(encoding="utf-8")]
+    assert offending == []
+    assert len(files) > 100
+
+
+def test_every_citation_is_a_url_a_seed_file_or_inferred() -> None:
+    citations = list(_citations())
+    problems = [f"{where}: {problem}" for where, citation in citations if (problem := _citation_problem(citation))]
+    assert problems == []
+    assert len(citations) > 300
+    assert sum("public: http" in citation for _, citation in citations) > 100
+
+
+@pytest.mark.parametrize(
+    ("citation", "ok"),
+    [
+        ("seed: 002_0f8f93cf6b7fe958.txt", True),
+        ("seed: 003_caf86ae2eae10d61.txt (Session doctest)", True),
+        ("public: https://github.com/42wim/matterbridge/issues/921 (status); inferred: body", True),
+        ("inferred", True),
+        ("public: shared/api/bocco.md 2.1", False),
+        ("public: gitterHQ/docs 04.Rooms-resource.md", False),
+        ("seed: 009_0000000000000000.txt", False),
+        ("public: http://api-docs.bocco.me/reference.html#post-sessions", True),
+        ("recorded: GET /v1/rooms", False),
+    ],
+)
+def test_citation_check(citation: str, ok: bool) -> None:
+    assert (_citation_problem(citation) is None) is ok

@@ -5,24 +5,27 @@ model doctests). Generic checks (every fixture validates, meta-schemas, hypothes
 live in tests/test_schemas.py.
 """
 
+from __future__ import annotations
+
 import copy
 import json
 import pathlib
+from typing import Any
 
 import pytest
 
-from mockserver.core.registry import load_registry, thaw
+from mockserver.core.registry import Registry, load_registry, thaw
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "bocco"
 
 
-def fx(name):
+def fx(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def reg():
+def reg() -> Registry:
     return load_registry()
 
 
@@ -47,13 +50,13 @@ REQUIRED = {
 }
 
 
-def without(obj, key):
+def without(obj: dict[str, Any], key: str) -> dict[str, Any]:
     out = copy.deepcopy(obj)
     del out[key]
     return out
 
 
-def with_(obj, **kw):
+def with_(obj: dict[str, Any], **kw: Any) -> dict[str, Any]:
     out = copy.deepcopy(obj)
     out.update(kw)
     return out
@@ -63,23 +66,23 @@ def with_(obj, **kw):
 
 
 @pytest.mark.parametrize("model", sorted(REQUIRED))
-def test_seed_doctest_instances_are_valid(reg, model):
+def test_seed_doctest_instances_are_valid(reg: Registry, model: str) -> None:
     instance, _ = REQUIRED[model]
     assert reg.model_errors(model, instance) == []
 
 
 @pytest.mark.parametrize(("model", "field"), [(m, f) for m in sorted(REQUIRED) for f in REQUIRED[m][1]])
-def test_every_required_field_is_required(reg, model, field):
+def test_every_required_field_is_required(reg: Registry, model: str, field: str) -> None:
     instance, _ = REQUIRED[model]
     assert reg.model_errors(model, without(instance, field)) != []
 
 
-def test_required_sets_match_the_seed_exactly(reg):
+def test_required_sets_match_the_seed_exactly(reg: Registry) -> None:
     for model, (_, fields) in REQUIRED.items():
         assert sorted(reg.model(model).schema["required"]) == sorted(fields), model
 
 
-def test_user_optional_fields_and_extra_keys(reg):
+def test_user_optional_fields_and_extra_keys(reg: Registry) -> None:
     bare = without(without(USER, "address"), "icon")
     assert reg.model_errors("bocco.User", bare) == []
     # ignore_extra_keys=True in the library: extra keys pass
@@ -91,19 +94,19 @@ def test_user_optional_fields_and_extra_keys(reg):
     assert reg.model_errors("bocco.User", with_(USER, address=12)) != []
 
 
-def test_nickname_shorter_than_120(reg):
+def test_nickname_shorter_than_120(reg: Registry) -> None:
     assert reg.model_errors("bocco.User", with_(USER, nickname="")) == []
     assert reg.model_errors("bocco.User", with_(USER, nickname="あ" * 119)) == []
     assert reg.model_errors("bocco.User", with_(USER, nickname="あ" * 120)) != []
 
 
-def test_room_name_non_empty_and_shorter_than_120(reg):
+def test_room_name_non_empty_and_shorter_than_120(reg: Registry) -> None:
     assert reg.model_errors("bocco.Room", with_(ROOM, name="x")) == []
     assert reg.model_errors("bocco.Room", with_(ROOM, name="")) != []
     assert reg.model_errors("bocco.Room", with_(ROOM, name="x" * 120)) != []
 
 
-def test_room_members_are_not_validated(reg):
+def test_room_members_are_not_validated(reg: Registry) -> None:
     # the seed doctest's member has the invalid uuid 'u7b44ddd8-...' and is accepted
     assert ROOM["members"][0]["user"]["uuid"].startswith("u7b44ddd8-")
     assert reg.model_errors("bocco.Room", ROOM) == []
@@ -113,7 +116,7 @@ def test_room_members_are_not_validated(reg):
     assert reg.model_errors("bocco.RoomUser", ROOM["members"][0]) != []
 
 
-def test_room_sensors_and_messages_are_validated(reg):
+def test_room_sensors_and_messages_are_validated(reg: Registry) -> None:
     bad_sensor = with_(ROOM["sensors"][0], uuid="u0af1c101-3b7d-40a8-9e63-bf03f2dda6c4")
     assert reg.model_errors("bocco.Room", with_(ROOM, sensors=[bad_sensor])) != []
     assert reg.model_errors("bocco.Room", with_(ROOM, sensors=None)) != []
@@ -123,7 +126,7 @@ def test_room_sensors_and_messages_are_validated(reg):
     assert reg.model_errors("bocco.Room", with_(ROOM, sensors=[], messages=[])) == []
 
 
-def test_session_and_error_body_types(reg):
+def test_session_and_error_body_types(reg: Registry) -> None:
     assert reg.model_errors("bocco.Session", with_(SESSION, uuid="not-a-uuid")) != []
     assert reg.model_errors("bocco.Session", with_(SESSION, access_token=123)) != []
     assert reg.model_errors("bocco.ApiErrorBody", {"code": 401001, "message": "Unauthorized"}) == []
@@ -141,15 +144,15 @@ ENUMS = {
 
 
 @pytest.mark.parametrize("name", sorted(ENUMS))
-def test_enum_definitions_carry_exactly_the_seed_values(reg, name):
+def test_enum_definitions_carry_exactly_the_seed_values(reg: Registry, name: str) -> None:
     assert sorted(reg.model(f"bocco.{name}").schema["enum"]) == sorted(ENUMS[name])
     for value in ENUMS[name]:
         assert reg.model_errors(f"bocco.{name}", value) == []
-    for value in ("sensor_fire", "", "NORMAL", "system_human_joined", 1, None):
-        assert reg.model_errors(f"bocco.{name}", value) != [], value
+    for bad in ("sensor_fire", "", "NORMAL", "system_human_joined", 1, None):
+        assert reg.model_errors(f"bocco.{name}", bad) != [], bad
 
 
-def test_model_fields_fall_back_to_unknown_instead_of_failing(reg):
+def test_model_fields_fall_back_to_unknown_instead_of_failing(reg: Registry) -> None:
     # seed repr: Or(Enum, Use(Enum), Use(<lambda>)) -- the lambda maps any value to `unknown`
     assert reg.model_errors("bocco.User", with_(USER, user_type="sensor_fire")) == []
     assert reg.model_errors("bocco.Message", with_(MESSAGE, media="video")) == []
@@ -169,24 +172,24 @@ BAD_DATES = ["yesterday", "2016/03/02 11:00:59", "2016-13-02", "2016-03-02T11:00
 
 
 @pytest.mark.parametrize("value", GOOD_DATES)
-def test_all_four_date_formats_are_accepted(reg, value):
+def test_all_four_date_formats_are_accepted(reg: Registry, value: Any) -> None:
     assert reg.model_errors("bocco.Message", with_(MESSAGE, date=value)) == []
     assert reg.model_errors("bocco.RoomUser", with_(ROOM_USER, joined_at=value)) == []
     assert reg.model_errors("bocco.Room", with_(ROOM, updated_at=value)) == []
 
 
 @pytest.mark.parametrize("value", BAD_DATES)
-def test_garbage_dates_are_rejected(reg, value):
+def test_garbage_dates_are_rejected(reg: Registry, value: Any) -> None:
     assert reg.model_errors("bocco.Message", with_(MESSAGE, date=value)) != []
     assert reg.model_errors("bocco.Room", with_(ROOM, updated_at=value)) != []
 
 
 @pytest.mark.parametrize("sender", ["mash", "u7b44ddd8-d1b0-4666-a11d-4dac68068ebd", "", 42, "0a0f6b39ac6347319c94756ae80dd0b9x"])
-def test_message_sender_must_be_a_uuid(reg, sender):
+def test_message_sender_must_be_a_uuid(reg: Registry, sender: Any) -> None:
     assert reg.model_errors("bocco.Message", with_(MESSAGE, sender=sender)) != []
 
 
-def test_uuids_upper_and_lower_case(reg):
+def test_uuids_upper_and_lower_case(reg: Registry) -> None:
     assert reg.model_errors("bocco.Message", with_(MESSAGE, unique_id="1DB34B93-0DFA-4150-AEF5-CBED1F8220C3")) == []
     assert reg.model_errors("bocco.Message", with_(MESSAGE, unique_id="F7827189-...")) != []
 
@@ -205,7 +208,7 @@ ALL_IDS = [
 ]
 
 
-def test_endpoint_records(reg):
+def test_endpoint_records(reg: Registry) -> None:
     expected = {
         "bocco.sessions.create": ("POST", "/alpha/sessions", "json", "none"),
         "bocco.rooms.joined": ("GET", "/alpha/rooms/joined", "json", "access_token"),
@@ -223,7 +226,7 @@ def test_endpoint_records(reg):
         assert (ep.methods[0], ep.path, ep.kind, auth_name) == (method, path, kind, auth), eid
 
 
-def test_access_token_is_a_param_scheme_not_a_request_param(reg):
+def test_access_token_is_a_param_scheme_not_a_request_param(reg: Registry) -> None:
     scheme = reg.api("bocco").auth["access_token"]
     assert (scheme.type, scheme.param) == ("param", "access_token")
     assert {"query", "form"} <= set(scheme.param_in)
@@ -233,7 +236,7 @@ def test_access_token_is_a_param_scheme_not_a_request_param(reg):
             assert "access_token" not in ep.params_schema.get("properties", {}), eid
 
 
-def test_error_bodies_with_string_code_rejected_everywhere(reg):
+def test_error_bodies_with_string_code_rejected_everywhere(reg: Registry) -> None:
     for eid in ALL_IDS:
         ep = reg.endpoint(eid)
         for status in ep.responses:
@@ -245,7 +248,7 @@ def test_error_bodies_with_string_code_rejected_everywhere(reg):
             assert reg.response_errors(eid, status, {"code": status * 1000 + 1}) != [], (eid, status)
 
 
-def test_every_documented_error_body_validates(reg):
+def test_every_documented_error_body_validates(reg: Registry) -> None:
     for eid in ALL_IDS:
         for case in reg.endpoint(eid).errors:
             if case.body is not None:
@@ -255,7 +258,7 @@ def test_every_documented_error_body_validates(reg):
 # sessions.create
 
 
-def test_sessions_create(reg):
+def test_sessions_create(reg: Registry) -> None:
     eid = "bocco.sessions.create"
     ok = fx("bocco.sessions.create.200.json")
     assert reg.response_errors(eid, 200, ok) == []
@@ -271,7 +274,7 @@ def test_sessions_create(reg):
 # rooms.joined
 
 
-def test_rooms_joined(reg):
+def test_rooms_joined(reg: Registry) -> None:
     eid = "bocco.rooms.joined"
     rooms = fx("bocco.rooms.joined.200.json")
     assert reg.response_errors(eid, 200, rooms) == []
@@ -288,7 +291,7 @@ def test_rooms_joined(reg):
 # rooms.messages.list
 
 
-def test_rooms_messages_list(reg):
+def test_rooms_messages_list(reg: Registry) -> None:
     eid = "bocco.rooms.messages.list"
     assert reg.response_errors(eid, 200, []) == []
     assert reg.response_errors(eid, 200, [MESSAGE, with_(MESSAGE, id=124)]) == []
@@ -306,7 +309,7 @@ def test_rooms_messages_list(reg):
 # rooms.messages.create
 
 
-def test_rooms_messages_create_201_new_and_200_repeat(reg):
+def test_rooms_messages_create_201_new_and_200_repeat(reg: Registry) -> None:
     eid = "bocco.rooms.messages.create"
     statuses = set(reg.endpoint(eid).responses)
     assert {200, 201} <= statuses
@@ -320,7 +323,7 @@ def test_rooms_messages_create_201_new_and_200_repeat(reg):
     assert reg.response_errors(eid, 200, with_(repeat, unique_id="F7827189-...")) != []
 
 
-def test_rooms_messages_create_request(reg):
+def test_rooms_messages_create_request(reg: Registry) -> None:
     eid = "bocco.rooms.messages.create"
     ep = reg.endpoint(eid)
     assert set(ep.params_in) == {"form", "multipart"}
@@ -337,7 +340,7 @@ def test_rooms_messages_create_request(reg):
 # rooms.subscribe
 
 
-def test_rooms_subscribe(reg):
+def test_rooms_subscribe(reg: Registry) -> None:
     eid = "bocco.rooms.subscribe"
     assert reg.endpoint(eid).kind == "longpoll"
     events = fx("bocco.rooms.subscribe.200.json")
@@ -352,7 +355,7 @@ def test_rooms_subscribe(reg):
     assert reg.request_errors(eid, without(req, "newer_than")) != []
 
 
-def test_rooms_subscribe_408_timeout(reg):
+def test_rooms_subscribe_408_timeout(reg: Registry) -> None:
     eid = "bocco.rooms.subscribe"
     body = fx("bocco.rooms.subscribe.408.json")
     assert body == {"code": 408001, "message": "Request Timeout"}
@@ -367,12 +370,13 @@ def test_rooms_subscribe_408_timeout(reg):
 # rooms.messages.read
 
 
-def test_rooms_messages_read(reg):
+def test_rooms_messages_read(reg: Registry) -> None:
     eid = "bocco.rooms.messages.read"
     assert reg.response_errors(eid, 200, {}) == []
     assert reg.response_errors(eid, 200, []) != []
     assert reg.response_errors(eid, 200, None) != []
     path = reg.endpoint(eid).path_checker
+    assert path is not None
     assert path.is_valid({"room_id": "E7607BA3-2AA0-4DEB-8959-E384B3DE82B0", "message_id": "123"})
     assert not path.is_valid({"room_id": "E7607BA3-2AA0-4DEB-8959-E384B3DE82B0", "message_id": "abc"})
     assert not path.is_valid({"room_id": "Happy Family", "message_id": "123"})
@@ -381,25 +385,27 @@ def test_rooms_messages_read(reg):
 # downloads (binary)
 
 
-def test_messages_download(reg):
+def test_messages_download(reg: Registry) -> None:
     eid = "bocco.messages.download"
     ep = reg.endpoint(eid)
     assert ep.kind == "binary"
     assert ep.responses[200].binary is True
     path = ep.path_checker
+    assert path is not None
     assert path.is_valid({"unique_id": "8C0507DD-FDA1-4229-8731-0123456789AB", "extname": "wav"})
     assert not path.is_valid({"unique_id": "8C0507DD-FDA1-4229-8731-0123456789AB", "extname": "w/av"})
     assert not path.is_valid({"unique_id": "24686", "extname": "ogg"})
     assert reg.response_errors(eid, 404, {"message": "Not Found"}) != []
 
 
-def test_media_download(reg):
+def test_media_download(reg: Registry) -> None:
     eid = "bocco.media.download"
     ep = reg.endpoint(eid)
     assert ep.kind == "binary"
     assert ep.responses[200].binary is True
     assert ep.path.startswith("/1/messages/")
     path = ep.path_checker
+    assert path is not None
     for pid, ext in (("24686", "ogg"), ("60", "wav"), ("23927", "png"), ("C4D86E06-2C1F-4672-988F-000000000000", "wav")):
         assert path.is_valid({"id": pid, "ext": ext}), pid
     assert not path.is_valid({"id": "abc", "ext": "ogg"})

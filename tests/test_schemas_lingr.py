@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.core.registry import load_registry, thaw
+from mockserver.core.registry import Registry, load_registry, thaw
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "lingr"
 
@@ -35,7 +35,7 @@ CONTENT_TYPE = "application/javascript; charset=utf-8"
 
 
 @pytest.fixture(scope="module")
-def reg():
+def reg() -> Registry:
     return load_registry()
 
 
@@ -67,7 +67,7 @@ def with_(obj: dict, **changes: Any) -> dict:
 # --------------------------------------------------------------------------- transport
 
 
-def test_lingr_ids_and_models(reg):
+def test_lingr_ids_and_models(reg: Registry) -> None:
     assert sorted(ep.id for ep in reg.endpoints_of("lingr")) == sorted(ENDPOINT_IDS)
     assert sorted(m.id for m in reg.models_of("lingr")) == sorted(
         f"lingr.{name}" for name in ["Message", "Member", "Bot", "Room", "Presence", "Event", "ErrorBody"]
@@ -79,7 +79,7 @@ def test_lingr_ids_and_models(reg):
 
 
 @pytest.mark.parametrize("endpoint_id", ENDPOINT_IDS)
-def test_every_response_is_http_200_javascript(reg, endpoint_id):
+def test_every_response_is_http_200_javascript(reg: Registry, endpoint_id: str) -> None:
     ep = reg.endpoint(endpoint_id)
     assert ep.api == "lingr"
     assert set(ep.responses) == {200}, "Lingr answers HTTP 200 also for errors"
@@ -88,7 +88,7 @@ def test_every_response_is_http_200_javascript(reg, endpoint_id):
     assert {err.status for err in ep.errors} == {200}
 
 
-def test_observe_is_get_only_longpoll_on_observe_server(reg):
+def test_observe_is_get_only_longpoll_on_observe_server(reg: Registry) -> None:
     ep = reg.endpoint("lingr.event.observe")
     assert list(ep.methods) == ["GET"]
     assert ep.kind == "longpoll"
@@ -104,10 +104,11 @@ def test_observe_is_get_only_longpoll_on_observe_server(reg):
         assert set(other.params_in) == {"query", "form"}
 
 
-def test_auth_is_session_param_except_create(reg):
+def test_auth_is_session_param_except_create(reg: Registry) -> None:
     assert reg.endpoint("lingr.session.create").auth is None
     for endpoint_id in ENDPOINT_IDS[1:]:
         auth = reg.endpoint(endpoint_id).auth
+        assert auth is not None, endpoint_id
         assert (auth.type, auth.param) == ("param", "session")
         assert set(auth.param_in) == {"query", "form"}
     # the credential is not part of the parameter set
@@ -118,12 +119,12 @@ def test_auth_is_session_param_except_create(reg):
 
 
 @pytest.mark.parametrize("endpoint_id", ENDPOINT_IDS)
-def test_error_bodies_valid_on_every_endpoint(reg, endpoint_id):
+def test_error_bodies_valid_on_every_endpoint(reg: Registry, endpoint_id: str) -> None:
     assert reg.response_errors(endpoint_id, 200, INVALID_SESSION) == []
     assert reg.response_errors(endpoint_id, 200, {"status": "error", "code": "not_found", "detail": "room not found"}) == []
 
 
-def test_documented_error_codes(reg):
+def test_documented_error_codes(reg: Registry) -> None:
     assert (
         reg.response_errors(
             "lingr.session.create",
@@ -141,7 +142,7 @@ def test_documented_error_codes(reg):
 
 
 @pytest.mark.parametrize("endpoint_id", ENDPOINT_IDS)
-def test_documented_error_bodies_validate(reg, endpoint_id):
+def test_documented_error_bodies_validate(reg: Registry, endpoint_id: str) -> None:
     for err in reg.endpoint(endpoint_id).errors:
         if err.body is not None:
             body = thaw(err.body)
@@ -160,18 +161,18 @@ def test_documented_error_bodies_validate(reg, endpoint_id):
         {"code": "invalid_session", "detail": "invalid session"},  # no status
     ],
 )
-def test_broken_error_bodies_rejected(reg, body):
+def test_broken_error_bodies_rejected(reg: Registry, body: Any) -> None:
     assert reg.response_errors("lingr.room.say", 200, body)
     assert reg.model_errors("lingr.ErrorBody", body)
 
 
 @pytest.mark.parametrize("endpoint_id", ENDPOINT_IDS)
-def test_ok_status_with_error_keys_only_rejected(reg, endpoint_id):
+def test_ok_status_with_error_keys_only_rejected(reg: Registry, endpoint_id: str) -> None:
     body = {"status": "ok", "code": "invalid_session", "detail": "invalid session"}
     assert reg.response_errors(endpoint_id, 200, body)
 
 
-def test_ok_body_with_error_status_rejected(reg):
+def test_ok_body_with_error_status_rejected(reg: Registry) -> None:
     assert reg.response_errors("lingr.room.say", 200, with_(SAY_OK, status="error"))
     assert reg.response_errors("lingr.session.destroy", 200, {"status": "error"})
 
@@ -180,32 +181,32 @@ def test_ok_body_with_error_status_rejected(reg):
 
 
 @pytest.mark.parametrize("bad_id", [18810887, "abc", "", "12a", None])
-def test_message_id_must_be_digit_string(reg, bad_id):
+def test_message_id_must_be_digit_string(reg: Registry, bad_id: Any) -> None:
     assert reg.model_errors("lingr.Message", with_(MESSAGE, id=bad_id))
     assert reg.response_errors("lingr.room.say", 200, with_(SAY_OK, message=with_(MESSAGE, id=bad_id)))
 
 
-def test_message_timestamp_z_only(reg):
+def test_message_timestamp_z_only(reg: Registry) -> None:
     assert reg.model_errors("lingr.Message", MESSAGE) == []
     assert MESSAGE["timestamp"].endswith("Z")
     for ts in ["2014-09-26T03:03:08+00:00", "2014-09-26T03:03:08.123Z", "2014-09-26 03:03:08", "1411700588"]:
         assert reg.model_errors("lingr.Message", with_(MESSAGE, timestamp=ts)), ts
 
 
-def test_presence_timestamp_offset_only(reg):
+def test_presence_timestamp_offset_only(reg: Registry) -> None:
     assert reg.model_errors("lingr.Presence", PRESENCE) == []
     assert PRESENCE["timestamp"].endswith("+00:00")
     for ts in ["2014-09-27T00:16:20Z", "2014-09-27T00:16:20+09:00", "2014-09-27"]:
         assert reg.model_errors("lingr.Presence", with_(PRESENCE, timestamp=ts)), ts
 
 
-def test_member_timestamp_z(reg):
+def test_member_timestamp_z(reg: Registry) -> None:
     member = fixture("lingr.Member.model.json")
     assert reg.model_errors("lingr.Member", member) == []
     assert reg.model_errors("lingr.Member", with_(member, timestamp="2014-09-26T00:55:34+00:00"))
 
 
-def test_local_id_null_or_string(reg):
+def test_local_id_null_or_string(reg: Registry) -> None:
     assert reg.model_errors("lingr.Message", with_(MESSAGE, local_id="pending-DmJRkc-1")) == []
     assert reg.model_errors("lingr.Message", with_(MESSAGE, local_id=None)) == []
     assert reg.model_errors("lingr.Message", with_(MESSAGE, local_id=1))
@@ -215,7 +216,7 @@ def test_local_id_null_or_string(reg):
 # --------------------------------------------------------------------------- shapes of the seed
 
 
-def test_room_show_seed_shape(reg):
+def test_room_show_seed_shape(reg: Registry) -> None:
     assert reg.response_errors("lingr.room.show", 200, SHOW_OK) == []
     room = SHOW_OK["rooms"][0]
     assert reg.model_errors("lingr.Room", room) == []
@@ -227,7 +228,7 @@ def test_room_show_seed_shape(reg):
     assert reg.model_errors("lingr.Room", with_(room, messages=[room["messages"][0]] * 31))
 
 
-def test_roster_members_and_bots(reg):
+def test_roster_members_and_bots(reg: Registry) -> None:
     room = SHOW_OK["rooms"][0]
     for bot in room["roster"]["bots"]:
         assert reg.model_errors("lingr.Bot", bot) == []
@@ -242,7 +243,7 @@ def test_roster_members_and_bots(reg):
     assert reg.model_errors("lingr.Member", without(member, "username"))
 
 
-def test_message_shape(reg):
+def test_message_shape(reg: Registry) -> None:
     for key in ["id", "nickname", "public_session_id", "room", "speaker_id", "icon_url", "text", "timestamp", "type"]:
         assert reg.model_errors("lingr.Message", without(MESSAGE, key)), key
     assert reg.model_errors("lingr.Message", with_(MESSAGE, type="admin"))
@@ -251,7 +252,7 @@ def test_message_shape(reg):
     assert reg.model_errors("lingr.Message", with_(MESSAGE, favorite_id="123", extra=True)) == []
 
 
-def test_faved_message_ids_digits(reg):
+def test_faved_message_ids_digits(reg: Registry) -> None:
     room = SHOW_OK["rooms"][0]
     assert reg.model_errors("lingr.Room", with_(room, faved_message_ids=["20272306", 20272306])) == []
     assert reg.model_errors("lingr.Room", with_(room, faved_message_ids=["abc"]))
@@ -260,7 +261,7 @@ def test_faved_message_ids_digits(reg):
 # --------------------------------------------------------------------------- observe
 
 
-def test_observe_events_message_or_presence(reg):
+def test_observe_events_message_or_presence(reg: Registry) -> None:
     assert reg.response_errors("lingr.event.observe", 200, OBSERVE_MESSAGE) == []
     assert reg.response_errors("lingr.event.observe", 200, OBSERVE_PRESENCE) == []
     assert reg.model_errors("lingr.Event", OBSERVE_MESSAGE["events"][0]) == []
@@ -270,7 +271,7 @@ def test_observe_events_message_or_presence(reg):
     assert reg.response_errors("lingr.event.observe", 200, with_(OBSERVE_MESSAGE, events=[neither]))
 
 
-def test_observe_counter_integer(reg):
+def test_observe_counter_integer(reg: Registry) -> None:
     for bad in ["26032943", 26032943.5, None, -1]:
         assert reg.response_errors("lingr.event.observe", 200, with_(OBSERVE_MESSAGE, counter=bad)), bad
     event = OBSERVE_MESSAGE["events"][0]
@@ -280,7 +281,7 @@ def test_observe_counter_integer(reg):
     assert reg.model_errors("lingr.Event", bad_presence)
 
 
-def test_observe_empty_poll(reg):
+def test_observe_empty_poll(reg: Registry) -> None:
     assert reg.response_errors("lingr.event.observe", 200, {"status": "ok"}) == []
     assert reg.response_errors("lingr.event.observe", 200, {"status": "ok", "counter": 26032943}) == []
     # events without counter, and an empty events list, are not what the server sends
@@ -290,7 +291,7 @@ def test_observe_empty_poll(reg):
 
 # --------------------------------------------------------------------------- one broken variant per endpoint
 
-BROKEN_RESPONSES = {
+BROKEN_RESPONSES: dict[str, list[Any]] = {
     "lingr.session.create": [
         without(fixture("lingr.session.create.200.json"), "session"),
         with_(fixture("lingr.session.create.200.json"), user={"name": "kumar8600"}),
@@ -315,7 +316,7 @@ BROKEN_RESPONSES = {
     "lingr.event.observe": [{"status": "ok", "counter": 1, "events": [{"message": MESSAGE}]}],
 }
 
-BROKEN_REQUESTS = {
+BROKEN_REQUESTS: dict[str, list[dict[str, Any]]] = {
     "lingr.session.create": [{"user": "kumar8600"}, {"password": "secret"}],
     "lingr.room.show": [{}, {"room": "a b"}],
     "lingr.room.get_archives": [
@@ -333,24 +334,24 @@ BROKEN_REQUESTS = {
 
 
 @pytest.mark.parametrize("endpoint_id", ENDPOINT_IDS)
-def test_broken_response_rejected(reg, endpoint_id):
+def test_broken_response_rejected(reg: Registry, endpoint_id: str) -> None:
     for body in BROKEN_RESPONSES[endpoint_id]:
         assert reg.response_errors(endpoint_id, 200, body), body
 
 
 @pytest.mark.parametrize("endpoint_id", sorted(BROKEN_REQUESTS))
-def test_broken_request_rejected(reg, endpoint_id):
+def test_broken_request_rejected(reg: Registry, endpoint_id: str) -> None:
     for params in BROKEN_REQUESTS[endpoint_id]:
         assert reg.request_errors(endpoint_id, params), params
 
 
-def test_room_and_rooms_both_accepted(reg):
+def test_room_and_rooms_both_accepted(reg: Registry) -> None:
     for endpoint_id in ["lingr.room.show", "lingr.room.subscribe"]:
         assert reg.request_errors(endpoint_id, {"room": "momonga,emacs"}) == []
         assert reg.request_errors(endpoint_id, {"rooms": "momonga,emacs"}) == []
     assert reg.request_errors("lingr.room.subscribe", {"room": "momonga", "reset": "1"}) == []
 
 
-def test_create_accepts_unknown_client_params(reg):
+def test_create_accepts_unknown_client_params(reg: Registry) -> None:
     params = {"user": "kumar8600", "password": "secret", "api_key": "k", "api_version": "1"}
     assert reg.request_errors("lingr.session.create", params) == []
