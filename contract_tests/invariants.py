@@ -1,6 +1,5 @@
 """Invariants over sequences of messages and events, with failures that name the endpoint
-and the field: every accepted message readable exactly once, in order; every event
-delivered once, in order, without gaps."""
+and the field: every accepted message readable exactly once, and in the documented order."""
 
 from __future__ import annotations
 
@@ -34,9 +33,3 @@ def in_order(endpoint_id: str, field: str, expected: Sequence[str], read: Sequen
     for earlier, later in itertools.pairwise(present):
         if position[earlier] > position[later]:
             raise InvariantFailure(endpoint_id, field, f"{later!r} comes before {earlier!r}, against the documented order")
-
-
-def delivered_once_in_order(endpoint_id: str, field: str, posted: Sequence[str], delivered: Sequence[str]) -> None:
-    """Every posted id delivered exactly once and in posting order."""
-    readable_exactly_once(endpoint_id, field, posted, delivered)
-    in_order(endpoint_id, field, posted, delivered)

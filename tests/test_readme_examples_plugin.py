@@ -1,4 +1,6 @@
 """The pytest/respx examples of README.md, run as tests; the last test keeps the README in step with them."""
+# mypy: disallow-untyped-defs=False
+# (the README shows the two examples without annotations, as a bot author writes them)
 
 import httpx
 import pytest
@@ -20,7 +22,7 @@ def test_my_bot_keeps_its_production_urls(chatmock_respx):
     assert chatmock_respx["chatmock"].call_count == 2
 
 
-def test_the_page_shows_exactly_these_tests():
+def test_the_page_shows_exactly_these_tests() -> None:
     import re
     from pathlib import Path
 

@@ -4,7 +4,8 @@ make the suite fail, with a message naming the endpoint and the field."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from starlette.testclient import TestClient
 
 from contract_tests.checks import ContractFailure
 from contract_tests.config import SuiteConfig
-from contract_tests.invariants import InvariantFailure, delivered_once_in_order, readable_exactly_once
+from contract_tests.invariants import InvariantFailure, in_order, readable_exactly_once
 from contract_tests.ledger import Ledger
 from contract_tests.targets import MOCK_ORIGIN, Credential, Target, TransportFailure, _mock_bases
 from mockserver.app import create_app
@@ -41,7 +42,13 @@ def plant() -> Iterator[Callable[[str, Fault], Target]]:
 
         router.route().mock(side_effect=forward)
         config = SuiteConfig(target="inprocess")
-        target = Target(config, httpx.Client(transport=httpx.MockTransport(router.handler)), _mock_bases(REGISTRY, config.apis, MOCK_ORIGIN), REGISTRY, Ledger())
+        target = Target(
+            config,
+            httpx.Client(transport=httpx.MockTransport(router.handler)),
+            _mock_bases(REGISTRY, config.apis, MOCK_ORIGIN),
+            REGISTRY,
+            Ledger(),
+        )
         targets.append(target)
         return target
 
@@ -51,7 +58,13 @@ def plant() -> Iterator[Callable[[str, Fault], Target]]:
     mock.close()
 
 
-def rewrite(change: Callable[[object], object], status: int | None = None, content_type: str | None = None) -> Fault:
+def delivered_once_in_order(endpoint_id: str, field: str, posted: Sequence[str], delivered: Sequence[str]) -> None:
+    """Every posted id delivered exactly once and in posting order."""
+    readable_exactly_once(endpoint_id, field, posted, delivered)
+    in_order(endpoint_id, field, posted, delivered)
+
+
+def rewrite(change: Callable[[Any], Any], status: int | None = None, content_type: str | None = None) -> Fault:
     def fault(request: httpx.Request, response: httpx.Response) -> httpx.Response:
         body = change(json.loads(response.content))
         headers = {key: value for key, value in response.headers.items() if key.lower() != "content-length"}
@@ -68,7 +81,7 @@ def lingr_session(target: Target) -> Credential:
 
 
 def test_dropped_required_field_fails(plant: Callable[[str, Fault], Target]) -> None:
-    target = plant("/user/me", rewrite(lambda body: {key: value for key, value in body.items() if key != "username"}))  # type: ignore[union-attr]
+    target = plant("/user/me", rewrite(lambda body: {key: value for key, value in body.items() if key != "username"}))
     with pytest.raises(ContractFailure) as failure:
         target.call("gitter.user.me", credential=GITTER)
     assert failure.value.endpoint_id == "gitter.user.me"
@@ -120,7 +133,9 @@ def test_truncated_body_fails(plant: Callable[[str, Fault], Target]) -> None:
         return httpx.Response(response.status_code, headers=headers, content=response.content[: len(response.content) // 2])
 
     target = plant("/rooms/joined", truncate)
-    token = target.call("bocco.sessions.create", {"apikey": "bocco-api-key", "email": "alice@example.com", "password": "alice-password"}).json()
+    token = target.call(
+        "bocco.sessions.create", {"apikey": "bocco-api-key", "email": "alice@example.com", "password": "alice-password"}
+    ).json()
     with pytest.raises(ContractFailure) as failure:
         target.call("bocco.rooms.joined", credential=Credential({"access_token": token["access_token"]}))
     assert failure.value.endpoint_id == "bocco.rooms.joined"
@@ -150,7 +165,9 @@ def test_message_missing_from_history_fails(plant: Callable[[str, Fault], Target
     sent = target.call("rocketchat.chat.sendMessage", {"message": {"rid": "GENERAL", "msg": "kept?"}}, credential=credential).json()
     history = target.call("rocketchat.channels.history", {"roomId": "GENERAL", "count": "50"}, credential=credential).json()
     with pytest.raises(InvariantFailure) as failure:
-        readable_exactly_once("rocketchat.channels.history", "messages[]._id", [sent["message"]["_id"]], [item["_id"] for item in history["messages"]])
+        readable_exactly_once(
+            "rocketchat.channels.history", "messages[]._id", [sent["message"]["_id"]], [item["_id"] for item in history["messages"]]
+        )
     assert failure.value.endpoint_id == "rocketchat.channels.history"
     assert "_id" in str(failure.value)
 
