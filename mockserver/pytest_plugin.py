@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 SEED_MARKER = "chatmock_seed"
 RESPX_MARKER = "chatmock_respx"
-USERNAME_KEYS = ("username", "name", "email")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,7 +63,6 @@ class ChatMockServer:
         self.origin = origin
         self.app = app
         self._client = client
-        self._world: Mapping[str, Any] | None = None
 
     @property
     def urls(self) -> dict[str, str]:
@@ -80,25 +78,30 @@ class ChatMockServer:
 
     def credentials(self, api: str, user: str = "alice") -> dict[str, str]:
         """``user``'s credentials in ``api`` in the world in force, keyed by the API's own parameter names."""
-        return credentials_of(self.world(api), api, user)
+        users = self.all_credentials().get(api)
+        if users is None:
+            raise KeyError(f"no chatmock API {api!r}; choose from {', '.join(self.all_credentials())}")
+        if user not in users:
+            raise KeyError(f"no user {user!r} with credentials in the chatmock {api} world")
+        return users[user]
+
+    def all_credentials(self) -> dict[str, dict[str, dict[str, str]]]:
+        """API -> user -> credentials, in the world in force (the mock's ``GET /__chatmock/credentials``)."""
+        found: dict[str, dict[str, dict[str, str]]] = self._admin("GET", "/credentials").json()["credentials"]
+        return found
 
     def world(self, api: str) -> Mapping[str, Any]:
-        """The world document ``api`` was last loaded from."""
-        if self._world is None:
-            return default_world(api)
-        loaded: Mapping[str, Any] = self._world.get(api, {})
+        """The world document of ``api`` in force (the mock's ``GET /__chatmock/seed``)."""
+        loaded: Mapping[str, Any] = self._admin("GET", "/seed").json()["seed"][api]
         return loaded
 
     def reset(self) -> None:
         """Back to the default world (state, journal and violations emptied)."""
         self._admin("POST", "/reset")
-        self._world = None
 
     def seed(self, world: Mapping[str, Any] | str | Path) -> None:
         """Load a world: a seed document (``{"gitter": {...}, ...}``) or the path of a JSON file holding one."""
-        document = read_world(world)
-        self._admin("POST", "/seed", json=document)
-        self._world = document
+        self._admin("POST", "/seed", json=read_world(world))
 
     def journal(self) -> list[dict[str, Any]]:
         """The requests and responses the mock saw since the last reset, secrets redacted."""
@@ -127,12 +130,6 @@ def base_urls(app: Any, origin: str) -> dict[str, str]:
     return urls
 
 
-def default_world(api: str) -> Mapping[str, Any]:
-    path = Path(__file__).parent / "apis" / api / "world.json"
-    loaded: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
-
-
 def read_world(world: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     if isinstance(world, Mapping):
         return dict(world)
@@ -143,37 +140,6 @@ def read_world(world: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ValueError(f"{path}: a chatmock seed is a JSON object keyed by API name")
     return document
-
-
-def credentials_of(world: Mapping[str, Any], api: str, user: str) -> dict[str, str]:
-    """Read ``user``'s credentials from an API's world document."""
-    found = next(
-        (item for item in world.get("users", []) if isinstance(item, Mapping) and user in (item.get(key) for key in USERNAME_KEYS)),
-        None,
-    )
-    if found is None:
-        raise KeyError(f"no user {user!r} in the chatmock {api} world")
-    picked: dict[str, Any]
-    if api == "gitter":
-        picked = {"token": _first(found.get("tokens"))}
-    elif api == "rocketchat":
-        picked = {
-            "user": found.get("username"),
-            "password": found.get("password"),
-            "user_id": found.get("_id"),
-            "token": _first(found.get("personalAccessTokens")),
-        }
-    elif api == "lingr":
-        picked = {"user": found.get("username"), "password": found.get("password")}
-    elif api == "bocco":
-        picked = {"apikey": _first(world.get("apikeys")), "email": found.get("email"), "password": found.get("password")}
-    else:
-        raise KeyError(f"unknown chatmock API {api!r}")
-    return {key: value for key, value in picked.items() if isinstance(value, str) and value}
-
-
-def _first(values: Any) -> Any:
-    return values[0] if isinstance(values, list) and values else None
 
 
 # options ---------------------------------------------------------------------------------------
@@ -239,19 +205,13 @@ def chatmock_urls(chatmock: ChatMockServer) -> dict[str, str]:
 
 @pytest.fixture
 def chatmock_credentials(chatmock: ChatMockServer) -> dict[str, dict[str, dict[str, str]]]:
-    """``chatmock_credentials[api][user]``: every user with credentials in the world in force."""
+    """``chatmock_credentials[api][user]``: every user who can log in (has a token or a password)
+    in the world in force."""
     found: dict[str, dict[str, dict[str, str]]] = {}
-    for api in chatmock.urls:
-        if "." in api:
-            continue
-        users = chatmock.world(api).get("users", [])
-        for item in users if isinstance(users, list) else []:
-            name = next((item.get(key) for key in USERNAME_KEYS if isinstance(item, Mapping) and item.get(key)), None)
-            if name is None:
-                continue
-            given = credentials_of(chatmock.world(api), api, name)
-            if given.get("token") or given.get("password"):
-                found.setdefault(api, {})[name] = given
+    for api, users in chatmock.all_credentials().items():
+        can_log_in = {user: given for user, given in users.items() if given.get("token") or given.get("password")}
+        if can_log_in:
+            found[api] = can_log_in
     return found
 
 

@@ -101,8 +101,10 @@ def test_the_seed_marker_loads_a_world_file_beside_the_test(suite: pytest.Pytest
         import pytest
 
         @pytest.mark.chatmock_seed("world.json")
-        def test_seeded(chatmock):
+        def test_seeded(chatmock, chatmock_credentials):
             assert chatmock.credentials("gitter", "carol") == {"token": "carol-token"}
+            assert chatmock_credentials["gitter"] == {"carol": {"token": "carol-token"}}
+            assert [user["username"] for user in chatmock.world("gitter")["users"]] == ["carol"]
             me = httpx.get(chatmock.url("gitter") + "/v1/user", headers={"Authorization": "Bearer carol-token"})
             assert me.status_code == 200
             assert me.json()[0]["username"] == "carol"
@@ -115,6 +117,7 @@ def test_the_seed_marker_loads_a_world_file_beside_the_test(suite: pytest.Pytest
 
         def test_then_the_default_world_again(chatmock):
             assert chatmock.credentials("gitter", "alice") == {"token": "gitter-token-alice"}
+            assert "alice" in [user["username"] for user in chatmock.world("gitter")["users"]]
             chatmock.seed("world.json")
             assert chatmock.credentials("gitter", "carol") == {"token": "carol-token"}
 
