@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockserver.apis import API_NAMES, api_class
+from mockserver.core.worlds import read_world_file
+
 ROOT = Path(__file__).resolve().parent.parent
-WORLDS = ROOT / "mockserver" / "apis"
-API_NAMES = ("gitter", "rocketchat", "lingr", "bocco")
 
 # Credentials of the seeded world (mock-only values, see README "The default world").
 GITTER_TOKEN = "gitter-token-alice"
@@ -89,8 +90,8 @@ def representative_calls() -> list[BenchCall]:
 
 
 def default_world(api: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((WORLDS / api / "world.json").read_text(encoding="utf-8"))
-    return data
+    """The API's default world document (a fresh copy: the seed changes it)."""
+    return read_world_file(api_class(api).world_file)
 
 
 def _stamps(count: int) -> Iterator[tuple[int, str, str]]:
@@ -105,7 +106,8 @@ def _stamps(count: int) -> Iterator[tuple[int, str, str]]:
 
 def bench_seed(messages: int = 0, observers: int = 0, heavy: tuple[str, ...] = API_NAMES) -> dict[str, Any]:
     """The seed document (see README "The default world"; each part's format is in its world.py)."""
-    gitter, rocketchat, lingr, bocco = (default_world(api) for api in API_NAMES)
+    seed = {api: default_world(api) for api in API_NAMES}
+    gitter, lingr, bocco = seed["gitter"], seed["lingr"], seed["bocco"]
     gitter["rateLimit"] = 10**9
     lingr.setdefault("sessions", []).append({"session": LINGR_SESSION, "public_id": "BnchP1", "user": "alice"})
     lingr["sessions"].extend(
@@ -113,7 +115,6 @@ def bench_seed(messages: int = 0, observers: int = 0, heavy: tuple[str, ...] = A
         for index in range(observers)
     )
     bocco.setdefault("tokens", []).append({"access_token": BOCCO_TOKEN, "user": "alice"})
-    seed = {"gitter": gitter, "rocketchat": rocketchat, "lingr": lingr, "bocco": bocco}
     if messages:
         stamps = list(_stamps(messages))
         for api in heavy:

@@ -40,8 +40,9 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
 from bench import calls as bench_calls
 from bench import longpoll, servers, suite, wrk
 from bench import profile as spy
-from bench.calls import API_NAMES, BenchCall, bench_seed, representative_calls
+from bench.calls import BenchCall, bench_seed, representative_calls
 from bench.report import Target, fmt_number, fmt_ratio, median, ratio, section, table
+from mockserver.apis import API_NAMES
 
 SECTIONS = ("http", "prism", "heavy", "posted", "longpoll", "suite", "serve")
 

@@ -54,7 +54,7 @@ def run(apis: Sequence[str] = (), timeout: float = 900.0) -> SuiteResult:
             sys.executable,
             "-m",
             "pytest",
-            "contract_tests/test_endpoints.py",
+            "contract_tests/tests/test_endpoints.py",
             "-k",
             "generated",
             "-q",

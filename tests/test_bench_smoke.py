@@ -13,6 +13,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import calls, profile, report, run, suite, wrk  # noqa: E402
+from mockserver.apis import API_NAMES  # noqa: E402
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000/gitter/v1/rooms
   1 threads and 10 connections
@@ -76,7 +77,7 @@ def test_wrk_output_is_parsed_in_milliseconds() -> None:
 
 def test_wrk_scripts_carry_method_headers_and_unique_bodies() -> None:
     by_label = {call.label: call for call in calls.representative_calls()}
-    assert {call.api for call in by_label.values()} == set(calls.API_NAMES)
+    assert {call.api for call in by_label.values()} == set(API_NAMES)
     gitter = wrk.lua_script(by_label["gitter POST"])
     assert 'wrk.method = "POST"' in gitter
     assert 'wrk.headers["Content-Type"] = "application/json"' in gitter
