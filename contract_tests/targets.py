@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 from contract_tests.checks import Exchange, check_exchange, curl_line, error_code
 from contract_tests.config import SuiteConfig
 from contract_tests.ledger import Ledger
-from contract_tests.server import BackgroundServer
 from mockserver.app import create_app
+from mockserver.background import BackgroundServer
 from mockserver.core.parse import MEDIA_TYPES
 from mockserver.core.registry import AuthScheme, Endpoint, Registry, load_registry
 

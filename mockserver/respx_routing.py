@@ -27,8 +27,9 @@ import httpx
 import respx
 from respx.patterns import M
 
+from mockserver.core.dispatch import LOOPBACK_HOSTS
+
 ROUTE_NAME = "chatmock"
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", ""})
 SCHEME_PORTS = {"http": 80, "https": 443}
 R = TypeVar("R", bound=respx.Router)
 
