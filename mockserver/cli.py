@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mockserver.apis import API_NAMES
 from mockserver.core.registry import RegistryError, UnknownIdError, load_registry
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -113,7 +114,7 @@ def build_parser(extra: Sequence[Callable[[argparse._SubParsersAction], None]] =
     schemas = commands.add_parser("schemas", help="list, check and export the API schemas")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
     listing = schema_commands.add_parser("list", help="every endpoint id and model id, with method and path")
-    listing.add_argument("--api", action="append", help="only this API (repeatable)")
+    listing.add_argument("--api", action="append", help=f"only this API (repeatable): {', '.join(API_NAMES)}")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=cmd_schemas_list)
     validate = schema_commands.add_parser("validate", help="validate a JSON file against an endpoint response, request or model")
@@ -123,7 +124,7 @@ def build_parser(extra: Sequence[Callable[[argparse._SubParsersAction], None]] =
     validate.add_argument("--request", action="store_true", help="validate the request parameters instead of a response")
     validate.set_defaults(handler=cmd_schemas_validate)
     openapi = schema_commands.add_parser("openapi", help="print the OpenAPI 3.1 document of one API")
-    openapi.add_argument("--api", required=True, help="gitter, rocketchat, lingr or bocco")
+    openapi.add_argument("--api", required=True, help=f"one of {', '.join(API_NAMES)}")
     openapi.add_argument("--base-url", default="http://127.0.0.1:8000", help="the mock's base URL for 'servers'")
     openapi.set_defaults(handler=cmd_schemas_openapi)
 

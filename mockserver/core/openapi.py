@@ -9,12 +9,11 @@ keywords that mean the same in draft-07 and 2020-12.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from mockserver.core import parse
 from mockserver.core.parse import MEDIA_TYPES
-from mockserver.core.registry import AuthScheme, Endpoint, Registry, thaw
+from mockserver.core.registry import PATH_PARAMETER, AuthScheme, Endpoint, Registry, thaw
 
 
 def _security_schemes(scheme: AuthScheme) -> dict[str, dict[str, Any]]:
@@ -99,9 +98,6 @@ def _operation(endpoint: Endpoint, method: str) -> dict[str, Any]:
     return operation
 
 
-_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
 def _renamed(operation: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
     """Path parameters renamed to the names of the path key the operation is filed under."""
     for parameter in operation.get("parameters", ()):
@@ -120,9 +116,9 @@ def openapi_document(registry: Registry, api_name: str, base_url: str = "http://
         if endpoint.auth is not None:
             schemes.update(_security_schemes(endpoint.auth))
         key = endpoint.served_path(combined=not root)
-        shape = _TEMPLATE.sub("{}", key)
+        shape = PATH_PARAMETER.sub("{}", key)
         canonical = shapes.setdefault(shape, key)
-        renames = dict(zip(_TEMPLATE.findall(key), _TEMPLATE.findall(canonical), strict=True))
+        renames = dict(zip(PATH_PARAMETER.findall(key), PATH_PARAMETER.findall(canonical), strict=True))
         item = paths.setdefault(canonical, {})
         for method in endpoint.methods:
             item[method.lower()] = _renamed(_operation(endpoint, method), renames)

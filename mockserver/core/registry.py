@@ -29,7 +29,7 @@ API_FILE = "_api.json"
 DEFS_FILE = "_defs.json"
 _LITERAL_KEYWORDS = frozenset({"enum", "const", "examples", "default"})
 _NAMED_SCHEMAS = frozenset({"properties", "patternProperties", "definitions"})
-_TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")  # a {name} in a path template (router, OpenAPI)
 
 
 class RegistryError(Exception):
@@ -153,7 +153,7 @@ class Endpoint:
 
     @property
     def path_params(self) -> tuple[str, ...]:
-        return tuple(_TEMPLATE.findall(self.path))
+        return tuple(PATH_PARAMETER.findall(self.path))
 
     @property
     def error_statuses(self) -> tuple[int, ...]:
@@ -453,7 +453,7 @@ def _load_endpoint(api: Api, file: Path, bundler: _Bundler, meta: Checker) -> En
     params = request.get("params")
     params_schema = bundler.bundle(params["schema"], file, ("request", "params", "schema")) if params else None
     declared = set((path_schema or {}).get("properties", {}))
-    templated = set(_TEMPLATE.findall(document["path"]))
+    templated = set(PATH_PARAMETER.findall(document["path"]))
     if declared != templated:
         raise RegistryError(file, "/request/path", f"path parameters {sorted(declared)} differ from the template's {sorted(templated)}")
     responses = {int(status): _load_response(status, spec, file, bundler) for status, spec in document["responses"].items()}

@@ -12,9 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from mockserver.core.registry import Endpoint
-
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+from mockserver.core.registry import PATH_PARAMETER, Endpoint
 
 
 class Match(enum.Enum):
@@ -30,7 +28,7 @@ def compile_template(template: str) -> re.Pattern[str]:
     """
     pattern = ""
     position = 0
-    for found in _PARAM.finditer(template):
+    for found in PATH_PARAMETER.finditer(template):
         pattern += re.escape(template[position : found.start()])
         pattern += f"(?P<{found.group(1)}>[^/]+)"
         position = found.end()

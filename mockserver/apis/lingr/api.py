@@ -2,7 +2,8 @@
 
 Every answer carries the one HTTP status the schemas document (200) and the API's content
 type; failures are ``{"status":"error","code","detail"}`` (see :mod:`errors`). A ``callback``
-parameter wraps the body JSONP-style. Behaviour: shared/api/lingr.md.
+parameter wraps the body JSONP-style. Behaviour: the API memo (seed 002_0f8f93cf6b7fe958.txt)
+and the public clients (tsukkee/lingr-vim, yoshiori/pyLingr, typester/p5-AnyEvent-Lingr).
 """
 
 from __future__ import annotations
@@ -278,7 +279,9 @@ class LingrApi(BaseApi[World]):
         outcome: list[Event] | str | None = await call.hold(
             self.hub.wait_for([events.topic(session_id)], check, self.settings.longpoll_timeout)
         )
-        if outcome is None:  # timeout: no events key, the counter unchanged (inferred, shared/api/lingr.md)
+        # timeout: no events key, the counter unchanged [inferred: undocumented; lingr-vim and
+        # lingr.rb read events and counter only if present]
+        if outcome is None:
             return {"status": "ok", "counter": counter}
         if isinstance(outcome, str):
             raise LingrError(outcome)

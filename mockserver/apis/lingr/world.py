@@ -60,7 +60,7 @@ from mockserver.core.store import RandomText
 from mockserver.core.worlds import Credentials, entries, given
 
 BASE62 = string.ascii_letters + string.digits
-PUBLIC_ID_LENGTH = 6  # shared/api/lingr.md: session / public ids are 6-char base62
+PUBLIC_ID_LENGTH = 6  # session / public ids are 6-char base62 ("ExHqgY"; seed 002_0f8f93cf6b7fe958.txt)
 EVENT_LOG_SIZE = 5000  # events kept for observers resuming from an older counter (inferred)
 WORLD_FILE = Path(__file__).with_name("world.json")
 Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"

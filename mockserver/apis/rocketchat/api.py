@@ -1,7 +1,8 @@
 """The Rocket.Chat REST v1 handlers: one method per endpoint of ``schemas/rocketchat/``.
 
-Behaviour follows Rocket.Chat's REST API documentation (developer.rocket.chat) and source;
-what neither says is marked [inferred]. Every post publishes ``rocketchat.room.<rid>`` on the
+Behaviour follows Rocket.Chat's REST API documentation (the OpenAPI files of
+RocketChat/Rocket.Chat-Open-API: authentication.yaml, messaging.yaml, rooms.yaml) and the
+seeds cited beside each choice; what they do not say is marked [inferred]. Every post publishes ``rocketchat.room.<rid>`` on the
 hub (no Rocket.Chat endpoint waits on it today; realtime is out of scope for this API).
 """
 
@@ -85,8 +86,9 @@ class RocketChatApi(BaseApi[World]):
         return refine(call, message) if refine is not None else None
 
     def _refine_login(self, call: Call, message: str) -> JsonReply:
-        """Rocket.Chat answers every failed login with 401 {status: error, error, message}
-        (its login route catches the Meteor error) [inferred: apps/meteor/app/api/server/v1/misc.ts]."""
+        """Rocket.Chat answers every failed login with 401 {status: error, error, message}, the
+        shape of a wrong password (issues Lemmmy/rocketchat-bot#2, rocket.chat.load.tester#1)
+        [inferred: a malformed login body gets the same shape]."""
         return JsonReply(401, {"status": "error", "error": VALIDATION_TYPE, "message": message})
 
     def _refine_send(self, call: Call, message: str) -> JsonReply | None:
