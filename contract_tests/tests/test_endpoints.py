@@ -203,7 +203,7 @@ def test_documented_error_on_demand(target: Target, endpoint: Endpoint, status: 
     """Mock only: ``Prefer`` picks each documented error; it has the documented status and shape."""
     require_api(target.config, endpoint.api)
     if not target.config.is_mock:
-        pytest.skip("Prefer is a mock feature")
+        pytest.skip("choosing a documented error with Prefer is a mock feature")
     credential, _found, spec = _prepare(target, endpoint)
     prefer = f"code={status}" + (f"; error={code}" if code is not None else "")
     exchange = _send(target, endpoint, spec, credential, headers={"Prefer": prefer}, expect_error=True)

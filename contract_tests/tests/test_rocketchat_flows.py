@@ -118,7 +118,9 @@ class RocketChatUsers(RuleBasedStateMachine):
                     pytest.skip("the configured Rocket.Chat room is not a public channel the user is in (channels.* need one)")
                 shared = [wanted]
         if not shared:
-            pytest.skip("the users share no public channel")
+            if self.target.config.is_mock:
+                pytest.fail("the users of the mock's default world share no public channel")
+            pytest.skip("the configured users share no public channel")
         return shared, names
 
     def _documented_auth_error(self) -> dict[str, Any]:
