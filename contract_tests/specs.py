@@ -13,7 +13,8 @@ Each ``contract_tests/apis/<api>.py`` fills one :class:`RequestSpecs`::
     def room_show_unknown(ctx: Context[Discovery]) -> RequestSpec:
         return RequestSpec({"room": UNKNOWN_ROOM})
 
-    SPECS.names_no_id("lingr.session.verify")
+    SPECS.names_no_id("lingr.session.verify")           # nothing in its request could be unknown
+    SPECS.cannot_build("lingr.x.y", "why not, for users") # only when no valid request can exist
 
 :meth:`RequestSpecs.problems` lists every endpoint of the schemas without a valid request
 (unless one is declared impossible, with the reason) and every endpoint that neither has an
@@ -23,7 +24,7 @@ unknown-id request nor is declared to name no id; the suite refuses to run while
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -43,13 +44,11 @@ class RequestSpec:
 
     def without(self, name: str) -> RequestSpec:
         """The same request without the parameter ``name``."""
-        return RequestSpec(
-            {key: value for key, value in self.params.items() if key != name}, self.path, self.files, self.method, self.encoding
-        )
+        return replace(self, params={key: value for key, value in self.params.items() if key != name})
 
     def with_params(self, params: dict[str, Any]) -> RequestSpec:
         """The same request with other parameters."""
-        return RequestSpec(params, self.path, self.files, self.method, self.encoding)
+        return replace(self, params=params)
 
 
 class CannotBuild(Exception):

@@ -229,3 +229,31 @@ def test_command_prints_the_table_at_exit_and_writes_the_report(upstream: str, t
     written = out + err + report_file.read_text() + "".join(file.read_text() for file in (tmp_path / "rec").rglob("*.json"))
     assert session not in written
     assert "alice-password" not in written
+
+
+# the checks behind the report (mockserver.core.conformance, rendered without secrets) ----------
+def test_header_and_stream_item_drift_is_reported_by_field() -> None:
+    from mockserver.core.paths import fixtures_dir
+    from mockserver.core.registry import load_registry
+    from mockserver.proxy.check import check_response, check_stream_item
+    from mockserver.proxy.redact import Redactor
+
+    registry = load_registry()
+    endpoint = registry.endpoint("gitter.rooms.chatMessages.get")
+    message = json.loads((fixtures_dir() / "gitter" / "gitter.rooms.chatMessages.get.200.docs.json").read_text(encoding="utf-8"))
+    headers = {"content-type": "application/json; charset=utf-8", "X-RateLimit-Limit": "lots"}
+    findings = check_response(endpoint, 200, headers, json.dumps(message).encode(), Redactor())
+    by_field = {finding.field: finding for finding in findings}
+    assert by_field["header X-RateLimit-Remaining"].problem == "header X-RateLimit-Remaining missing"
+    assert by_field["header X-RateLimit-Limit"].problem == "header X-RateLimit-Limit: does not match the pattern ^[0-9]+$"
+    assert [finding.kind for finding in findings] == ["header", "header"]
+    stream = registry.endpoint("gitter.stream.chatMessages")
+    assert check_stream_item(stream, 200, json.dumps(message).encode(), Redactor()) == []
+    assert check_stream_item(stream, 200, b"  ", Redactor()) == []
+    (broken,) = check_stream_item(stream, 200, json.dumps({**message, "text": 5}).encode(), Redactor())
+    assert (broken.kind, broken.field, broken.problem, broken.example) == (
+        "stream-item",
+        "$.text",
+        "expected type string, got integer",
+        "5",
+    )
