@@ -45,6 +45,12 @@ def assert_documented(endpoint_id: str, response: httpx.Response, status: int = 
     return body
 
 
+def schema_errors(endpoint_id: str, status: int, body: Any) -> list[str]:
+    """What the endpoint's schema for ``status`` finds wrong with ``body`` (nothing: [])."""
+    checker = REGISTRY.endpoint(endpoint_id).response(status).checker
+    return [] if checker is None else checker.errors(body)
+
+
 def assert_error_shape(api: str, response: httpx.Response, status: int | None = None) -> Any:
     """A problem the core detected (no documented case): the API's content type and error
     schema, a 4xx status (``status`` when given; Lingr answers every error with 200); returns the body."""

@@ -26,16 +26,18 @@ from typing import Any
 
 import httpx
 import pytest
+from mock_support import default_world
 from starlette.testclient import TestClient
 
-import mockserver.apis
 from contract_tests.apis import RequestSpec, support
 from contract_tests.apis.rocketchat import session_credential
 from contract_tests.checks import ContractFailure, Exchange, check_exchange, curl_line
 from contract_tests.config import SuiteConfig
 from contract_tests.server import free_port, serve_in_thread
 from contract_tests.targets import Credential, Target, open_target
-from mockserver.app import ADMIN_HEADER, API_NAMES, create_app
+from mockserver.admin import ADMIN_HEADER
+from mockserver.apis import API_NAMES
+from mockserver.app import create_app
 from mockserver.cli import build_parser
 from mockserver.core.registry import Endpoint, load_registry, thaw
 from mockserver.serve import add_command
@@ -46,9 +48,7 @@ GITTER_ALICE = "gitter-token-alice"
 
 
 def world(api: str) -> dict[str, Any]:
-    root = Path(mockserver.apis.__file__).parent
-    loaded: dict[str, Any] = json.loads((root / api / "world.json").read_text(encoding="utf-8"))
-    return loaded
+    return default_world(api)
 
 
 @pytest.fixture(scope="module")

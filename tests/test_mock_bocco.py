@@ -11,19 +11,17 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from mock_support import REGISTRY, MockClient, assert_documented, assert_error_shape
 from starlette.testclient import TestClient
 
 from contract_tests.server import serve_in_thread
 from mockserver.app import create_app
-from mockserver.core.registry import load_registry
 
-REG = load_registry()
-API = REG.api("bocco")
+API = REGISTRY.api("bocco")
 FAMILY = "FA000000-0000-4000-8000-000000000001"
 BOBS_ROOM = "B0B00000-0000-4000-8000-000000000005"
 GRANDPARENTS = "6A000000-0000-4000-8000-000000000006"
@@ -42,30 +40,15 @@ CREDENTIALS = {
 
 
 # helpers ------------------------------------------------------------------------------
-def check(endpoint_id: str, response: httpx.Response, status: int) -> Any:
-    """Assert the status, the documented content type and the body's schema; return the body."""
-    assert response.status_code == status, response.text
-    documented = REG.endpoint(endpoint_id).response(status)
-    assert response.headers["content-type"] == documented.content_type
-    if documented.binary:
-        return response.content
-    body = response.json()
-    assert REG.response_errors(endpoint_id, status, body) == []
-    return body
-
-
 def check_error(response: httpx.Response, status: int) -> dict[str, Any]:
     """A core-detected problem: BOCCO's error shape, never a server error."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == API.content_type
-    body = response.json()
-    assert API.error_checker.errors(body) == []
+    body: dict[str, Any] = assert_error_shape("bocco", response, status)
     assert body["code"] == status * 1000 + 1
     return body
 
 
 def sign_in(client: httpx.Client, who: str = "alice") -> str:
-    body = check("bocco.sessions.create", client.post("/alpha/sessions", data=CREDENTIALS[who]), 200)
+    body = assert_documented("bocco.sessions.create", client.post("/alpha/sessions", data=CREDENTIALS[who]), 200)
     return str(body["access_token"])
 
 
@@ -76,11 +59,11 @@ def post_text(client: httpx.Client, token: str, room: str, text: str, unique_id:
 
 def messages(client: httpx.Client, token: str, room: str, **params: str) -> list[dict[str, Any]]:
     response = client.get(f"/alpha/rooms/{room}/messages", params={"access_token": token, **params})
-    return list(check("bocco.rooms.messages.list", response, 200))
+    return list(assert_documented("bocco.rooms.messages.list", response, 200))
 
 
 def joined(client: httpx.Client, token: str) -> dict[str, dict[str, Any]]:
-    body = check("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": token}), 200)
+    body = assert_documented("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": token}), 200)
     return {room["uuid"]: room for room in body}
 
 
@@ -89,14 +72,13 @@ def path_of(url: str) -> str:
 
 
 @pytest.fixture
-def app() -> Any:
-    return create_app(["bocco"], strict=True, longpoll_timeout=0.5)
+def client(mock_client: MockClient) -> TestClient:
+    return mock_client("bocco", longpoll_timeout=0.5)
 
 
 @pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
+def app(client: TestClient) -> Any:
+    return client.app
 
 
 @pytest.fixture
@@ -106,7 +88,7 @@ def token(client: TestClient) -> str:
 
 # sessions -------------------------------------------------------------------------------
 def test_sign_in_gives_a_64_hex_token_and_the_user_uuid(client: TestClient) -> None:
-    body = check("bocco.sessions.create", client.post("/alpha/sessions", data=CREDENTIALS["alice"]), 200)
+    body = assert_documented("bocco.sessions.create", client.post("/alpha/sessions", data=CREDENTIALS["alice"]), 200)
     assert re.fullmatch(r"[0-9a-f]{64}", body["access_token"])
     assert body["uuid"] == ALICE_UUID
     assert sign_in(client) != body["access_token"]  # every sign-in issues a new token
@@ -125,13 +107,13 @@ def test_sign_in_gives_a_64_hex_token_and_the_user_uuid(client: TestClient) -> N
 )
 def test_sign_in_failures_are_the_documented_401(client: TestClient, change: dict[str, Any]) -> None:
     data = {key: value for key, value in {**CREDENTIALS["alice"], **change}.items() if value is not None}
-    body = check("bocco.sessions.create", client.post("/alpha/sessions", data=data), 401)
+    body = assert_documented("bocco.sessions.create", client.post("/alpha/sessions", data=data), 401)
     assert body == UNAUTHORIZED
 
 
 def test_sign_in_takes_the_email_case_insensitively_and_ignores_extra_params(client: TestClient) -> None:
     data = {**CREDENTIALS["bob"], "email": "Bob@Example.com", "client": "bocco-py"}
-    check("bocco.sessions.create", client.post("/alpha/sessions", data=data), 200)
+    assert_documented("bocco.sessions.create", client.post("/alpha/sessions", data=data), 200)
 
 
 # rooms ------------------------------------------------------------------------------------
@@ -152,10 +134,10 @@ def test_rooms_joined_lists_only_the_users_rooms(client: TestClient, token: str)
 
 @pytest.mark.parametrize("params", [{}, {"access_token": ""}, {"access_token": "0" * 64}])
 def test_a_missing_or_bad_token_is_the_documented_401(client: TestClient, params: dict[str, str]) -> None:
-    body = check("bocco.rooms.joined", client.get("/alpha/rooms/joined", params=params), 401)
+    body = assert_documented("bocco.rooms.joined", client.get("/alpha/rooms/joined", params=params), 401)
     assert body == UNAUTHORIZED
     response = client.post(f"/alpha/rooms/{FAMILY}/messages", data={**params, "unique_id": str(uuid.uuid4()), "media": "text", "text": "x"})
-    assert check("bocco.rooms.messages.create", response, 401) == UNAUTHORIZED
+    assert assert_documented("bocco.rooms.messages.create", response, 401) == UNAUTHORIZED
 
 
 # messages: list ----------------------------------------------------------------------------
@@ -194,10 +176,10 @@ def test_read_1_marks_the_newest_returned_message_as_read(client: TestClient) ->
 def test_rooms_the_user_is_not_in_are_404_everywhere(client: TestClient, token: str, room: str) -> None:
     query = {"access_token": token}
     check_error(client.get(f"/alpha/rooms/{room}/messages", params=query), 404)
-    check("bocco.rooms.messages.list", client.get(f"/alpha/rooms/{room}/messages", params=query), 404)
-    check("bocco.rooms.messages.create", post_text(client, token, room, "hello?"), 404)
-    check("bocco.rooms.subscribe", client.get(f"/alpha/rooms/{room}/subscribe", params={**query, "newer_than": "0"}), 404)
-    check("bocco.rooms.messages.read", client.post(f"/alpha/rooms/{room}/messages/{BOBS_MESSAGE}/read", params=query), 404)
+    assert_documented("bocco.rooms.messages.list", client.get(f"/alpha/rooms/{room}/messages", params=query), 404)
+    assert_documented("bocco.rooms.messages.create", post_text(client, token, room, "hello?"), 404)
+    assert_documented("bocco.rooms.subscribe", client.get(f"/alpha/rooms/{room}/subscribe", params={**query, "newer_than": "0"}), 404)
+    assert_documented("bocco.rooms.messages.read", client.post(f"/alpha/rooms/{room}/messages/{BOBS_MESSAGE}/read", params=query), 404)
 
 
 def test_room_ids_are_case_insensitive(client: TestClient, token: str) -> None:
@@ -207,8 +189,8 @@ def test_room_ids_are_case_insensitive(client: TestClient, token: str) -> None:
 # messages: create ---------------------------------------------------------------------------
 def test_a_text_message_is_readable_everywhere_and_speaks(client: TestClient, token: str) -> None:
     unique_id = str(uuid.uuid4()).upper()
-    created = check("bocco.rooms.messages.create", post_text(client, token, FAMILY, "Hello BOCCO", unique_id), 201)
-    assert REG.model_errors("bocco.Message", created) == []
+    created = assert_documented("bocco.rooms.messages.create", post_text(client, token, FAMILY, "Hello BOCCO", unique_id), 201)
+    assert REGISTRY.model_errors("bocco.Message", created) == []
     assert created["unique_id"] == unique_id
     assert created["text"] == "Hello BOCCO"
     assert created["sender"] == ALICE_UUID
@@ -220,18 +202,18 @@ def test_a_text_message_is_readable_everywhere_and_speaks(client: TestClient, to
     assert messages(client, bob, FAMILY)[-1] == created
     assert joined(client, bob)[FAMILY]["messages"] == [created]
     speech = client.get(path_of(created["audio"]), params={"access_token": bob})
-    assert check("bocco.media.download", speech, 200)[:4] == b"RIFF"
+    assert assert_documented("bocco.media.download", speech, 200)[:4] == b"RIFF"
 
 
 def test_a_repeated_unique_id_answers_200_with_the_original(client: TestClient, token: str) -> None:
     unique_id = str(uuid.uuid4())
-    first = check("bocco.rooms.messages.create", post_text(client, token, FAMILY, "once", unique_id), 201)
-    again = check("bocco.rooms.messages.create", post_text(client, token, FAMILY, "twice", unique_id.upper()), 200)
+    first = assert_documented("bocco.rooms.messages.create", post_text(client, token, FAMILY, "once", unique_id), 201)
+    again = assert_documented("bocco.rooms.messages.create", post_text(client, token, FAMILY, "twice", unique_id.upper()), 200)
     assert again == first
     texts = [message["text"] for message in messages(client, token, FAMILY)]
     assert texts.count("once") == 1
     assert "twice" not in texts
-    other_room = check("bocco.rooms.messages.create", post_text(client, token, GRANDPARENTS, "elsewhere", unique_id), 400)
+    other_room = assert_documented("bocco.rooms.messages.create", post_text(client, token, GRANDPARENTS, "elsewhere", unique_id), 400)
     assert other_room["code"] == 400001
 
 
@@ -251,7 +233,7 @@ def test_invalid_message_params_are_400(client: TestClient, token: str, data: di
     data = {key: str(uuid.uuid4()) if value == "UUID" else value for key, value in data.items()}
     before = messages(client, token, FAMILY)
     response = client.post(f"/alpha/rooms/{FAMILY}/messages", data={"access_token": token, **data})
-    check("bocco.rooms.messages.create", response, 400)
+    assert_documented("bocco.rooms.messages.create", response, 400)
     assert messages(client, token, FAMILY) == before
 
 
@@ -263,18 +245,18 @@ def test_multipart_audio_upload_downloads_the_same_bytes(client: TestClient, tok
         data={"access_token": token, "unique_id": unique_id, "media": "audio", "text": ""},
         files={"audio": ("voice.ogg", sound, "audio/ogg")},
     )
-    created = check("bocco.rooms.messages.create", response, 201)
+    created = assert_documented("bocco.rooms.messages.create", response, 201)
     assert created["media"] == "audio"
     assert created["audio"].endswith(f"/1/messages/{created['id']}.ogg")
     bob = sign_in(client, "bob")
     downloaded = client.get(path_of(created["audio"]), params={"access_token": bob})
-    assert check("bocco.media.download", downloaded, 200) == sound
+    assert assert_documented("bocco.media.download", downloaded, 200) == sound
     by_unique = client.get(f"/alpha/messages/{unique_id}.ogg", params={"access_token": bob})
-    assert check("bocco.messages.download", by_unique, 200) == sound
+    assert assert_documented("bocco.messages.download", by_unique, 200) == sound
     by_unique_short = client.get(f"/1/messages/{unique_id.lower()}.ogg", params={"access_token": bob})
-    assert check("bocco.media.download", by_unique_short, 200) == sound
+    assert assert_documented("bocco.media.download", by_unique_short, 200) == sound
     as_wav = client.get(f"/alpha/messages/{unique_id}.wav", params={"access_token": bob})
-    assert check("bocco.messages.download", as_wav, 200)[:4] == b"RIFF"
+    assert assert_documented("bocco.messages.download", as_wav, 200)[:4] == b"RIFF"
     assert messages(client, bob, FAMILY)[-1] == created
 
 
@@ -285,29 +267,29 @@ def test_multipart_image_upload(client: TestClient, token: str) -> None:
         data={"access_token": token, "unique_id": str(uuid.uuid4()), "media": "image", "text": "Sent a photo"},
         files={"image": ("photo.png", picture, "image/png")},
     )
-    created = check("bocco.rooms.messages.create", response, 201)
+    created = assert_documented("bocco.rooms.messages.create", response, 201)
     assert created["image"].endswith(".png")
     assert created["audio"].endswith(".wav")
-    assert check("bocco.media.download", client.get(path_of(created["image"]), params={"access_token": token}), 200) == picture
+    assert assert_documented("bocco.media.download", client.get(path_of(created["image"]), params={"access_token": token}), 200) == picture
 
 
 def test_the_default_worlds_audio_message_downloads(client: TestClient, token: str) -> None:
     audio = next(message for message in messages(client, token, FAMILY) if message["media"] == "audio")
     assert audio["id"] == AUDIO_MESSAGE
-    content = check("bocco.media.download", client.get(path_of(audio["audio"]), params={"access_token": token}), 200)
+    content = assert_documented("bocco.media.download", client.get(path_of(audio["audio"]), params={"access_token": token}), 200)
     assert content[:4] == b"RIFF"
     assert len(content) > 100
     again = client.get(f"/alpha/messages/{AUDIO_UNIQUE_ID}.wav", params={"access_token": token})
-    assert check("bocco.messages.download", again, 200) == content
+    assert assert_documented("bocco.messages.download", again, 200) == content
 
 
 def test_download_errors(client: TestClient, token: str) -> None:
-    check("bocco.media.download", client.get(f"/1/messages/{AUDIO_MESSAGE}.wav"), 401)
-    check("bocco.messages.download", client.get(f"/alpha/messages/{AUDIO_UNIQUE_ID}.wav", params={"access_token": "x"}), 401)
-    check("bocco.media.download", client.get(f"/1/messages/{BOBS_MESSAGE}.wav", params={"access_token": token}), 404)
-    check("bocco.media.download", client.get("/1/messages/999999.wav", params={"access_token": token}), 404)
-    check("bocco.media.download", client.get(f"/1/messages/{AUDIO_MESSAGE}.png", params={"access_token": token}), 404)
-    check("bocco.messages.download", client.get(f"/alpha/messages/{uuid.uuid4()}.wav", params={"access_token": token}), 404)
+    assert_documented("bocco.media.download", client.get(f"/1/messages/{AUDIO_MESSAGE}.wav"), 401)
+    assert_documented("bocco.messages.download", client.get(f"/alpha/messages/{AUDIO_UNIQUE_ID}.wav", params={"access_token": "x"}), 401)
+    assert_documented("bocco.media.download", client.get(f"/1/messages/{BOBS_MESSAGE}.wav", params={"access_token": token}), 404)
+    assert_documented("bocco.media.download", client.get("/1/messages/999999.wav", params={"access_token": token}), 404)
+    assert_documented("bocco.media.download", client.get(f"/1/messages/{AUDIO_MESSAGE}.png", params={"access_token": token}), 404)
+    assert_documented("bocco.messages.download", client.get(f"/alpha/messages/{uuid.uuid4()}.wav", params={"access_token": token}), 404)
     check_error(client.get("/1/messages/not_an_id.wav", params={"access_token": token}), 404)
 
 
@@ -316,21 +298,23 @@ def test_mark_read(client: TestClient) -> None:
     bob = sign_in(client, "bob")
     target = messages(client, bob, FAMILY)[-1]["id"]
     response = client.post(f"/alpha/rooms/{FAMILY}/messages/{target}/read", params={"access_token": bob})
-    assert check("bocco.rooms.messages.read", response, 200) == {}
+    assert assert_documented("bocco.rooms.messages.read", response, 200) == {}
     members = joined(client, bob)[FAMILY]["members"]
     assert next(member["read_id"] for member in members if member["user"]["nickname"] == "bob") == target
     form = client.post(f"/alpha/rooms/{FAMILY}/messages/{target}/read", data={"access_token": bob})
-    check("bocco.rooms.messages.read", form, 200)
+    assert_documented("bocco.rooms.messages.read", form, 200)
     for missing in ("999999", str(BOBS_MESSAGE)):
-        check("bocco.rooms.messages.read", client.post(f"/alpha/rooms/{FAMILY}/messages/{missing}/read", params={"access_token": bob}), 404)
-    check("bocco.rooms.messages.read", client.post(f"/alpha/rooms/{FAMILY}/messages/{target}/read"), 401)
+        assert_documented(
+            "bocco.rooms.messages.read", client.post(f"/alpha/rooms/{FAMILY}/messages/{missing}/read", params={"access_token": bob}), 404
+        )
+    assert_documented("bocco.rooms.messages.read", client.post(f"/alpha/rooms/{FAMILY}/messages/{target}/read"), 401)
 
 
 # subscribe -----------------------------------------------------------------------------------------
 def test_subscribe_answers_at_once_when_newer_messages_exist(client: TestClient, token: str) -> None:
     ids = [message["id"] for message in messages(client, token, FAMILY)]
     response = client.get(f"/alpha/rooms/{FAMILY}/subscribe", params={"access_token": token, "newer_than": str(ids[-3])})
-    events = check("bocco.rooms.subscribe", response, 200)
+    events = assert_documented("bocco.rooms.subscribe", response, 200)
     assert [event["event"] for event in events] == ["message", "message"]
     assert [event["body"]["id"] for event in events] == ids[-2:]
 
@@ -339,7 +323,7 @@ def test_subscribe_times_out_with_408(client: TestClient, token: str, app: Any) 
     last = messages(client, token, FAMILY)[-1]["id"]
     started = time.monotonic()
     response = client.get(f"/alpha/rooms/{FAMILY}/subscribe", params={"access_token": token, "newer_than": str(last)})
-    assert check("bocco.rooms.subscribe", response, 408) == TIMEOUT
+    assert assert_documented("bocco.rooms.subscribe", response, 408) == TIMEOUT
     assert 0.4 < time.monotonic() - started < 5
     assert app.state.chatmock.hub.waiting == 0
 
@@ -361,7 +345,7 @@ def test_subscribe_wakes_on_a_post_in_process() -> None:
             return await waiting, created
 
     response, created = asyncio.run(scenario())
-    events = check("bocco.rooms.subscribe", response, 200)
+    events = assert_documented("bocco.rooms.subscribe", response, 200)
     assert events == [{"event": "message", "body": created}]
     assert app.state.chatmock.hub.waiting == 0
 
@@ -369,19 +353,19 @@ def test_subscribe_wakes_on_a_post_in_process() -> None:
 def test_prefer_picks_documented_errors(client: TestClient, token: str) -> None:
     query = {"access_token": token, "newer_than": "0"}
     response = client.get(f"/alpha/rooms/{FAMILY}/subscribe", params=query, headers={"Prefer": "code=408"})
-    assert check("bocco.rooms.subscribe", response, 408) == TIMEOUT
+    assert assert_documented("bocco.rooms.subscribe", response, 408) == TIMEOUT
     response = client.get(f"/alpha/rooms/{FAMILY}/subscribe", params=query, headers={"Prefer": "error=401001"})
-    assert check("bocco.rooms.subscribe", response, 401) == UNAUTHORIZED
+    assert assert_documented("bocco.rooms.subscribe", response, 401) == UNAUTHORIZED
     response = client.get(f"/alpha/rooms/{FAMILY}/messages", params=query, headers={"Prefer": "code=404"})
-    assert check("bocco.rooms.messages.list", response, 404)["code"] == 404001
+    assert assert_documented("bocco.rooms.messages.list", response, 404)["code"] == 404001
     undocumented = client.post(f"/alpha/rooms/{FAMILY}/messages", data={"access_token": token}, headers={"Prefer": "code=418"})
-    check("bocco.rooms.messages.create", undocumented, 400)
+    assert_documented("bocco.rooms.messages.create", undocumented, 400)
 
 
 # what real clients send, and the core's problems ----------------------------------------------------
 def test_json_content_type_on_a_get_and_unknown_params_are_accepted(client: TestClient, token: str) -> None:
     response = client.get("/alpha/rooms/joined", params={"access_token": token, "lang": "ja"}, headers={"Content-Type": "application/json"})
-    check("bocco.rooms.joined", response, 200)
+    assert_documented("bocco.rooms.joined", response, 200)
 
 
 def test_unknown_route_and_wrong_method(client: TestClient, token: str) -> None:
@@ -441,12 +425,12 @@ def test_combined_app_serves_bocco_under_its_prefix_and_host() -> None:
     app = create_app(["bocco"], root=False, strict=True, longpoll_timeout=0.5)  # combined mode, BOCCO alone
     prefix = API.servers[0].prefix
     with TestClient(app) as client:
-        body = check("bocco.sessions.create", client.post(f"{prefix}/alpha/sessions", data=CREDENTIALS["alice"]), 200)
+        body = assert_documented("bocco.sessions.create", client.post(f"{prefix}/alpha/sessions", data=CREDENTIALS["alice"]), 200)
         token = body["access_token"]
         data = {"access_token": token, "unique_id": str(uuid.uuid4()), "media": "text", "text": "combined"}
-        created = check("bocco.rooms.messages.create", client.post(f"{prefix}/alpha/rooms/{FAMILY}/messages", data=data), 201)
+        created = assert_documented("bocco.rooms.messages.create", client.post(f"{prefix}/alpha/rooms/{FAMILY}/messages", data=data), 201)
         assert path_of(created["audio"]).startswith(f"{prefix}/1/messages/")
-        check("bocco.media.download", client.get(path_of(created["audio"]), params={"access_token": token}), 200)
+        assert_documented("bocco.media.download", client.get(path_of(created["audio"]), params={"access_token": token}), 200)
         check_error(client.get(f"{prefix}/alpha/nowhere"), 404)
     real_host = API.servers[0].url
     with TestClient(app, base_url=real_host) as client:
@@ -484,16 +468,16 @@ def test_a_seed_replaces_the_default_world() -> None:
     with TestClient(app) as client:
         listed = messages(client, "carol-fixed-token", "C0000000-0000-4000-8000-0000000000AA")
         assert [(message["id"], message["date"]) for message in listed] == [(7, "2015-07-16T11:54:59+09:00")]
-        created = check(
+        created = assert_documented(
             "bocco.rooms.messages.create", post_text(client, "carol-fixed-token", "C0000000-0000-4000-8000-0000000000AA", "next"), 201
         )
         assert created["id"] == 8
-        check("bocco.sessions.create", client.post("/alpha/sessions", data=CREDENTIALS["alice"]), 401)
+        assert_documented("bocco.sessions.create", client.post("/alpha/sessions", data=CREDENTIALS["alice"]), 401)
         bad = client.post("/__chatmock/seed", json={"bocco": {"users": [{"name": "x", "uuid": "nope"}]}})
         assert bad.status_code == 400
         alice = sign_in(client)  # a rejected seed leaves the default world
         assert FAMILY in joined(client, alice)
-        check("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": "carol-fixed-token"}), 401)
+        assert_documented("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": "carol-fixed-token"}), 401)
 
 
 def test_secrets_cover_every_credential_and_the_journal_holds_none(client: TestClient, app: Any) -> None:
@@ -514,7 +498,7 @@ def test_secrets_cover_every_credential_and_the_journal_holds_none(client: TestC
 def test_the_state_survives_nothing_but_a_reset(client: TestClient, token: str) -> None:
     post_text(client, token, FAMILY, "before reset")
     assert client.post("/__chatmock/reset").status_code == 200
-    check("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": token}), 401)
+    assert_documented("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": token}), 401)
     fresh = sign_in(client)
     assert "before reset" not in [message["text"] for message in messages(client, fresh, FAMILY)]
 
@@ -541,18 +525,18 @@ def test_bot_flow_over_a_socket() -> None:
         while client.get("/__chatmock/waiters").json()["waiting"] == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
         alice = sign_in(client, "alice")
-        created = check("bocco.rooms.messages.create", post_text(client, alice, FAMILY, "over the wire"), 201)
+        created = assert_documented("bocco.rooms.messages.create", post_text(client, alice, FAMILY, "over the wire"), 201)
         thread.join(10)
-        events = check("bocco.rooms.subscribe", result["events"], 200)
+        events = assert_documented("bocco.rooms.subscribe", result["events"], 200)
         assert events == [{"event": "message", "body": created}]
         assert messages(client, token, FAMILY, newer_than=str(last)) == [created]
         members = joined(client, token)[FAMILY]["members"]
         assert next(member["read_id"] for member in members if member["user"]["nickname"] == "bob") == created["id"]
         audio = client.get(path_of(created["audio"]), params={"access_token": token})
-        assert check("bocco.media.download", audio, 200)[:4] == b"RIFF"
+        assert assert_documented("bocco.media.download", audio, 200)[:4] == b"RIFF"
         # BOCCO has no sign-out: the token ends with the world
         assert client.post("/__chatmock/reset").status_code == 200
-        check("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": token}), 401)
+        assert_documented("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": token}), 401)
 
 
 def test_a_client_that_disconnects_leaves_no_waiter() -> None:
@@ -568,7 +552,7 @@ def test_a_client_that_disconnects_leaves_no_waiter() -> None:
         assert app.state.chatmock.hub.waiting == 0
         assert client.get("/__chatmock/waiters").json()["waiting"] == 0
         # nothing was lost: a post after the disconnect is still listed
-        created = check("bocco.rooms.messages.create", post_text(client, token, FAMILY, "after"), 201)
+        created = assert_documented("bocco.rooms.messages.create", post_text(client, token, FAMILY, "after"), 201)
         assert messages(client, token, FAMILY)[-1] == created
 
 
@@ -603,7 +587,7 @@ def test_odd_requests_never_fail_the_server(params: dict[str, str]) -> None:
     app = create_app(["bocco"], strict=False, longpoll_timeout=0.1)
     with TestClient(app) as client:
         token = sign_in(client)
-        for endpoint in REG.endpoints_of("bocco"):
+        for endpoint in REGISTRY.endpoints_of("bocco"):
             values = {"room_id": FAMILY, "message_id": "99" * 20, "unique_id": AUDIO_UNIQUE_ID, "extname": "ogg", "id": "1003", "ext": "x"}
             path = endpoint.path.format(**{name: values[name] for name in endpoint.path_params})
             for method in endpoint.methods:

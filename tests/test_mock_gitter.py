@@ -15,12 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from mock_support import REGISTRY, MockClient, assert_documented, assert_error_shape, default_world, schema_errors
 from starlette.testclient import TestClient
 
 from contract_tests.server import serve_in_thread
-from mockserver.apis.gitter.world import default_world
 from mockserver.app import create_app
-from mockserver.core.registry import load_registry
 
 ALICE_TOKEN = "gitter-token-alice"
 BOB_TOKEN = "gitter-token-bob"
@@ -34,44 +33,24 @@ BOB_ONLY = "5f2000000000000000000005"
 REPO_MESSAGES = ["5f3000000000000000000201", "5f3000000000000000000202", "5f3000000000000000000203"]
 UNKNOWN_ID = "0123456789abcdef01234567"
 
-REG = load_registry()
-
 
 def auth(token: str = ALICE_TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def check(endpoint_id: str, response: httpx.Response, status: int) -> Any:
-    """Assert the status, the documented content type and the body's schema; return the body."""
-    assert response.status_code == status, response.text
-    documented = REG.endpoint(endpoint_id).response(status)
-    assert response.headers["content-type"] == documented.content_type
-    body = response.json()
-    assert REG.response_errors(endpoint_id, status, body) == []
-    return body
-
-
-def error_shape(response: httpx.Response) -> Any:
-    assert 400 <= response.status_code < 500, response.text
-    body = response.json()
-    assert REG.api("gitter").error_checker.errors(body) == []
-    return body
+@pytest.fixture
+def client(mock_client: MockClient) -> TestClient:
+    return mock_client("gitter", longpoll_timeout=0.5, stream_keepalive=0.2)
 
 
 @pytest.fixture
-def app() -> Any:
-    return create_app(["gitter"], strict=True, longpoll_timeout=0.5, stream_keepalive=0.2)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=True) as test_client:
-        yield test_client
+def app(client: TestClient) -> Any:
+    return client.app
 
 
 def post_message(client: TestClient, room: str, text: str, token: str = ALICE_TOKEN) -> dict[str, Any]:
     response = client.post(f"/v1/rooms/{room}/chatMessages", json={"text": text}, headers=auth(token))
-    body: dict[str, Any] = check("gitter.rooms.chatMessages.create", response, 200)
+    body: dict[str, Any] = assert_documented("gitter.rooms.chatMessages.create", response, 200)
     return body
 
 
@@ -81,17 +60,17 @@ def seeded(world: dict[str, Any], **settings: Any) -> Any:
 
 # users ----------------------------------------------------------------------------------
 def test_user_is_a_one_element_array_and_me_an_object(client: TestClient) -> None:
-    users = check("gitter.user.get", client.get("/v1/user", headers=auth()), 200)
+    users = assert_documented("gitter.user.get", client.get("/v1/user", headers=auth()), 200)
     assert [user["username"] for user in users] == ["alice"]
     assert users[0]["id"] == ALICE_ID
-    me = check("gitter.user.me", client.get("/v1/user/me", headers=auth(BOB_TOKEN)), 200)
+    me = assert_documented("gitter.user.me", client.get("/v1/user/me", headers=auth(BOB_TOKEN)), 200)
     assert me["id"] == BOB_ID
     assert me["username"] == "bob"
     assert me["url"] == "/bob"
 
 
 def test_access_token_query_parameter_is_accepted(client: TestClient) -> None:
-    me = check("gitter.user.me", client.get("/v1/user/me", params={"access_token": ALICE_TOKEN}), 200)
+    me = assert_documented("gitter.user.me", client.get("/v1/user/me", params={"access_token": ALICE_TOKEN}), 200)
     assert me["username"] == "alice"
 
 
@@ -101,20 +80,20 @@ def test_access_token_query_parameter_is_accepted(client: TestClient) -> None:
 )
 def test_missing_or_invalid_token_is_401_unauthorized(client: TestClient, headers: dict[str, str]) -> None:
     response = client.get("/v1/rooms", headers=headers)
-    assert check("gitter.rooms.list", response, 401) == {"error": "Unauthorized"}
+    assert assert_documented("gitter.rooms.list", response, 401) == {"error": "Unauthorized"}
 
 
 def test_token_without_a_usable_user_is_login_required() -> None:
-    world = default_world()
+    world = default_world("gitter")
     world["orphanTokens"] = ["orphan-token"]
     with TestClient(seeded(world)) as client:
         response = client.get("/v1/user", headers=auth("orphan-token"))
-        assert check("gitter.user.get", response, 401) == {"error": True, "loginRequired": True}
+        assert assert_documented("gitter.user.get", response, 401) == {"error": True, "loginRequired": True}
 
 
 # rooms ----------------------------------------------------------------------------------
 def test_rooms_list_has_the_one_to_one_room_without_uri(client: TestClient) -> None:
-    rooms = check("gitter.rooms.list", client.get("/v1/rooms", headers=auth()), 200)
+    rooms = assert_documented("gitter.rooms.list", client.get("/v1/rooms", headers=auth()), 200)
     by_id = {room["id"]: room for room in rooms}
     assert set(by_id) == {ONE_TO_ONE, REPO, ORG}
     direct = by_id[ONE_TO_ONE]
@@ -130,23 +109,23 @@ def test_rooms_list_has_the_one_to_one_room_without_uri(client: TestClient) -> N
 
 
 def test_rooms_list_search(client: TestClient) -> None:
-    rooms = check("gitter.rooms.list", client.get("/v1/rooms", params={"q": "ORGANISATION"}, headers=auth()), 200)
+    rooms = assert_documented("gitter.rooms.list", client.get("/v1/rooms", params={"q": "ORGANISATION"}, headers=auth()), 200)
     assert [room["id"] for room in rooms] == [ORG]
 
 
 def test_user_rooms_include_one_to_one_counts(client: TestClient) -> None:
     for user_id in (ALICE_ID, "me"):
-        rooms = check("gitter.user.rooms.list", client.get(f"/v1/user/{user_id}/rooms", headers=auth()), 200)
+        rooms = assert_documented("gitter.user.rooms.list", client.get(f"/v1/user/{user_id}/rooms", headers=auth()), 200)
         direct = next(room for room in rooms if room["id"] == ONE_TO_ONE)
         assert direct["userCount"] == 2
         assert "lastAccessTime" in direct
 
 
 def test_another_users_resources_are_refused(client: TestClient) -> None:
-    endpoint = REG.endpoint("gitter.user.rooms.list")
+    endpoint = REGISTRY.endpoint("gitter.user.rooms.list")
     response = client.get(f"/v1/user/{BOB_ID}/rooms", headers=auth())
     assert response.status_code in endpoint.error_statuses
-    body = error_shape(response)
+    body = assert_error_shape("gitter", response)
     assert response.status_code != 200
     assert body in [case.body for case in endpoint.errors if case.status == response.status_code]
 
@@ -163,42 +142,44 @@ def test_a_user_sees_and_writes_only_their_rooms(client: TestClient) -> None:
         ("gitter.rooms.chatMessages.create", "POST", "/v1/rooms/None/chatMessages", {"json": {"text": "seed quirk"}}),
     ]:
         response = client.request(method, path, headers=auth(), **kwargs)
-        assert check(endpoint_id, response, 404) == {"error": "Not Found"}, path
+        assert assert_documented(endpoint_id, response, 404) == {"error": "Not Found"}, path
     # bob still has exactly his message
-    messages = check("gitter.rooms.chatMessages.list", client.get(f"/v1/rooms/{BOB_ONLY}/chatMessages", headers=auth(BOB_TOKEN)), 200)
+    messages = assert_documented(
+        "gitter.rooms.chatMessages.list", client.get(f"/v1/rooms/{BOB_ONLY}/chatMessages", headers=auth(BOB_TOKEN)), 200
+    )
     assert [message["text"] for message in messages] == ["Notes to self."]
     assert BOB_ONLY not in {room["id"] for room in client.get("/v1/rooms", headers=auth()).json()}
 
 
 def test_join_by_uri(client: TestClient) -> None:
-    joined = check("gitter.rooms.join", client.post("/v1/rooms", json={"uri": "chatmock/lobby"}, headers=auth()), 200)
+    joined = assert_documented("gitter.rooms.join", client.post("/v1/rooms", json={"uri": "chatmock/lobby"}, headers=auth()), 200)
     assert joined["id"] == LOBBY
     assert joined["userCount"] == 2
     assert LOBBY in {room["id"] for room in client.get("/v1/rooms", headers=auth()).json()}
     post_message(client, LOBBY, "hello lobby")
-    again = check("gitter.rooms.join", client.post("/v1/rooms", json={"uri": "CHATMOCK/LOBBY"}, headers=auth()), 200)
+    again = assert_documented("gitter.rooms.join", client.post("/v1/rooms", json={"uri": "CHATMOCK/LOBBY"}, headers=auth()), 200)
     assert again["userCount"] == 2
     private = client.post("/v1/rooms", json={"uri": "bob/private"}, headers=auth())
-    assert check("gitter.rooms.join", private, 403) == {"error": "Forbidden"}
+    assert assert_documented("gitter.rooms.join", private, 403) == {"error": "Forbidden"}
     unknown = client.post("/v1/rooms", json={"uri": "no/such-room"}, headers=auth())
-    assert check("gitter.rooms.join", unknown, 404) == {"error": "Not Found"}
+    assert assert_documented("gitter.rooms.join", unknown, 404) == {"error": "Not Found"}
     missing = client.post("/v1/rooms", json={}, headers=auth())
-    check("gitter.rooms.join", missing, 400)
+    assert_documented("gitter.rooms.join", missing, 400)
 
 
 def test_join_by_username_gives_the_one_to_one_room(client: TestClient) -> None:
-    room = check("gitter.rooms.join", client.post("/v1/rooms", json={"uri": "bob"}, headers=auth()), 200)
+    room = assert_documented("gitter.rooms.join", client.post("/v1/rooms", json={"uri": "bob"}, headers=auth()), 200)
     assert room["id"] == ONE_TO_ONE
     assert "uri" not in room
 
 
 def test_room_users_with_skip_and_limit(client: TestClient) -> None:
     path = f"/v1/rooms/{REPO}/users"
-    users = check("gitter.rooms.users.list", client.get(path, headers=auth()), 200)
+    users = assert_documented("gitter.rooms.users.list", client.get(path, headers=auth()), 200)
     assert [(user["username"], user.get("role")) for user in users] == [("alice", "admin"), ("bob", None)]
-    page = check("gitter.rooms.users.list", client.get(path, params={"skip": "1", "limit": "1"}, headers=auth()), 200)
+    page = assert_documented("gitter.rooms.users.list", client.get(path, params={"skip": "1", "limit": "1"}, headers=auth()), 200)
     assert [user["username"] for user in page] == ["bob"]
-    found = check("gitter.rooms.users.list", client.get(path, params={"q": "BOB"}, headers=auth()), 200)
+    found = assert_documented("gitter.rooms.users.list", client.get(path, params={"q": "BOB"}, headers=auth()), 200)
     assert [user["username"] for user in found] == ["bob"]
 
 
@@ -213,60 +194,60 @@ def test_post_is_readable_through_every_read_endpoint(client: TestClient) -> Non
     assert sent["urls"] == [{"url": "https://example.com/x"}]
     assert sent["issues"] == [{"number": "12"}]
     assert sent["sent"].endswith("Z")
-    listed = check("gitter.rooms.chatMessages.list", client.get(f"/v1/rooms/{REPO}/chatMessages", headers=auth(BOB_TOKEN)), 200)
+    listed = assert_documented("gitter.rooms.chatMessages.list", client.get(f"/v1/rooms/{REPO}/chatMessages", headers=auth(BOB_TOKEN)), 200)
     assert listed[-1]["id"] == sent["id"]
     assert listed[-1]["unread"] is True
-    one = check("gitter.rooms.chatMessages.get", client.get(f"/v1/rooms/{REPO}/chatMessages/{sent['id']}", headers=auth()), 200)
+    one = assert_documented("gitter.rooms.chatMessages.get", client.get(f"/v1/rooms/{REPO}/chatMessages/{sent['id']}", headers=auth()), 200)
     assert one["text"] == sent["text"]
     missing = client.get(f"/v1/rooms/{REPO}/chatMessages/{UNKNOWN_ID}", headers=auth())
-    assert check("gitter.rooms.chatMessages.get", missing, 404) == {"error": "Not Found"}
+    assert assert_documented("gitter.rooms.chatMessages.get", missing, 404) == {"error": "Not Found"}
 
 
 def test_status_messages(client: TestClient) -> None:
     response = client.post(f"/v1/rooms/{ORG}/chatMessages", json={"text": "waves", "status": True}, headers=auth())
-    assert check("gitter.rooms.chatMessages.create", response, 200)["status"] is True
+    assert assert_documented("gitter.rooms.chatMessages.create", response, 200)["status"] is True
 
 
 def test_unread_items_are_per_user(client: TestClient) -> None:
     path = f"/v1/user/{BOB_ID}/rooms/{REPO}/unreadItems"
-    before = check("gitter.user.unreadItems.list", client.get(path, headers=auth(BOB_TOKEN)), 200)
+    before = assert_documented("gitter.user.unreadItems.list", client.get(path, headers=auth(BOB_TOKEN)), 200)
     assert before == {"chat": [REPO_MESSAGES[2]], "mention": []}
     sent = post_message(client, REPO, "ping @bob")
-    after = check("gitter.user.unreadItems.list", client.get(path, headers=auth(BOB_TOKEN)), 200)
+    after = assert_documented("gitter.user.unreadItems.list", client.get(path, headers=auth(BOB_TOKEN)), 200)
     assert after == {"chat": [REPO_MESSAGES[2], sent["id"]], "mention": [sent["id"]]}
-    mine = check("gitter.user.unreadItems.list", client.get(f"/v1/user/me/rooms/{REPO}/unreadItems", headers=auth()), 200)
+    mine = assert_documented("gitter.user.unreadItems.list", client.get(f"/v1/user/me/rooms/{REPO}/unreadItems", headers=auth()), 200)
     assert mine == {"chat": [], "mention": []}
     room = next(room for room in client.get("/v1/rooms", headers=auth(BOB_TOKEN)).json() if room["id"] == REPO)
     assert (room["unreadItems"], room["mentions"]) == (2, 1)
     marked = client.post(path, json={"chat": [sent["id"]]}, headers=auth(BOB_TOKEN))
-    assert check("gitter.user.unreadItems.markRead", marked, 200) == {"success": True}
+    assert assert_documented("gitter.user.unreadItems.markRead", marked, 200) == {"success": True}
     assert client.get(path, headers=auth(BOB_TOKEN)).json() == {"chat": [REPO_MESSAGES[2]], "mention": []}
     read = client.get(f"/v1/rooms/{REPO}/chatMessages/{sent['id']}", headers=auth(BOB_TOKEN)).json()
     assert (read["unread"], read["readBy"]) == (False, 1)
     empty = client.post(path, json={"chat": []}, headers=auth(BOB_TOKEN))
-    assert check("gitter.user.unreadItems.markRead", empty, 400) == {"error": "No chat or mention items"}
+    assert assert_documented("gitter.user.unreadItems.markRead", empty, 400) == {"error": "No chat or mention items"}
     nobody = client.post(path, headers={**auth(BOB_TOKEN), "Content-Type": "application/json"})
-    assert check("gitter.user.unreadItems.markRead", nobody, 400) == {"error": "No body"}
+    assert assert_documented("gitter.user.unreadItems.markRead", nobody, 400) == {"error": "No body"}
     wrong = client.post(path, json={"chat": "not-a-list"}, headers=auth(BOB_TOKEN))
-    assert check("gitter.user.unreadItems.markRead", wrong, 400) == {"error": "Bad Request"}
+    assert assert_documented("gitter.user.unreadItems.markRead", wrong, 400) == {"error": "Bad Request"}
 
 
 def test_edit_sets_edited_at_and_bumps_v(client: TestClient) -> None:
     sent = post_message(client, ORG, "typo")
     path = f"/v1/rooms/{ORG}/chatMessages/{sent['id']}"
-    edited = check("gitter.rooms.chatMessages.update", client.put(path, json={"text": "fixed"}, headers=auth()), 200)
+    edited = assert_documented("gitter.rooms.chatMessages.update", client.put(path, json={"text": "fixed"}, headers=auth()), 200)
     assert (edited["id"], edited["sent"], edited["text"], edited["v"]) == (sent["id"], sent["sent"], "fixed", 2)
     assert edited["editedAt"] is not None
     assert client.get(path, headers=auth(BOB_TOKEN)).json()["text"] == "fixed"
     refused = client.put(path, json={"text": "bob was here"}, headers=auth(BOB_TOKEN))
-    assert check("gitter.rooms.chatMessages.update", refused, 403) == {"error": "Forbidden"}
+    assert assert_documented("gitter.rooms.chatMessages.update", refused, 403) == {"error": "Forbidden"}
     assert client.get(path, headers=auth()).json()["text"] == "fixed"
     unknown = client.put(f"/v1/rooms/{ORG}/chatMessages/{UNKNOWN_ID}", json={"text": "x"}, headers=auth())
-    check("gitter.rooms.chatMessages.update", unknown, 404)
+    assert_documented("gitter.rooms.chatMessages.update", unknown, 404)
 
 
 def many_messages_world(count: int) -> dict[str, Any]:
-    world = default_world()
+    world = default_world("gitter")
     room = next(room for room in world["rooms"] if room["id"] == ORG)
     room["messages"] = [
         {"id": f"{index:024x}", "from": "alice" if index % 2 else "bob", "text": f"message {index}", "sent": "2024-05-02T07:30:00.000Z"}
@@ -281,7 +262,7 @@ def test_message_paging() -> None:
 
         def page(**params: str) -> list[str]:
             response = client.get(f"/v1/rooms/{ORG}/chatMessages", params=params, headers=auth())
-            return [message["id"] for message in check("gitter.rooms.chatMessages.list", response, 200)]
+            return [message["id"] for message in assert_documented("gitter.rooms.chatMessages.list", response, 200)]
 
         assert page() == ids[-50:]  # default 50, oldest first
         assert page(limit="100") == ids[-100:]
@@ -318,7 +299,7 @@ def test_rate_limit_headers_count_down(client: TestClient, app: Any) -> None:
 
 
 def test_seeded_low_limit_gives_429_until_the_window_passes() -> None:
-    world = default_world()
+    world = default_world("gitter")
     world["rateLimit"] = 3
     app = seeded(world)
     app.state.chatmock.store.clock.freeze(time.time())
@@ -326,7 +307,7 @@ def test_seeded_low_limit_gives_429_until_the_window_passes() -> None:
         remaining = [client.get("/v1/rooms", headers=auth()).headers["X-RateLimit-Remaining"] for _ in range(3)]
         assert remaining == ["2", "1", "0"]
         limited = client.get("/v1/rooms", headers=auth())
-        assert check("gitter.rooms.list", limited, 429) == {"error": "Too Many Requests"}
+        assert assert_documented("gitter.rooms.list", limited, 429) == {"error": "Too Many Requests"}
         assert (limited.headers["X-RateLimit-Limit"], limited.headers["X-RateLimit-Remaining"]) == ("3", "0")
         assert client.get("/v1/user", headers=auth(BOB_TOKEN)).status_code == 200
         app.state.chatmock.store.clock.advance(61)
@@ -358,8 +339,8 @@ def test_malformed_requests_get_gitter_errors(client: TestClient, method: str, p
     headers = {**auth(), **kwargs.pop("headers", {})}
     response = client.request(method, path, headers=headers, **kwargs)
     assert response.status_code == status, response.text
-    assert response.headers["content-type"] == REG.api("gitter").content_type
-    body = error_shape(response)
+    assert response.headers["content-type"] == REGISTRY.api("gitter").content_type
+    body = assert_error_shape("gitter", response)
     assert isinstance(body["error"], str)
     assert "Traceback" not in response.text
 
@@ -367,9 +348,9 @@ def test_malformed_requests_get_gitter_errors(client: TestClient, method: str, p
 def test_list_endpoints_reject_bad_query_values(client: TestClient) -> None:
     """A malformed limit, skip or anchor id is the documented 400 {"error": ...} (not a 500)."""
     messages = client.get(f"/v1/rooms/{REPO}/chatMessages", params={"limit": "abc", "beforeId": "zz", "skip": "-1"}, headers=auth())
-    check("gitter.rooms.chatMessages.list", messages, 400)
+    assert_documented("gitter.rooms.chatMessages.list", messages, 400)
     users = client.get(f"/v1/rooms/{REPO}/users", params={"limit": "1.5", "skip": "x"}, headers=auth())
-    check("gitter.rooms.users.list", users, 400)
+    assert_documented("gitter.rooms.users.list", users, 400)
     hidden = client.get(f"/v1/rooms/{BOB_ONLY}/chatMessages", params={"limit": "abc"}, headers=auth())
     assert hidden.status_code in (400, 404)
 
@@ -384,15 +365,15 @@ def test_too_large_body() -> None:
     with TestClient(create_app(["gitter"], strict=True, body_limit=64)) as client:
         response = client.post(f"/v1/rooms/{REPO}/chatMessages", json={"text": "x" * 200}, headers=auth())
         assert response.status_code == 413
-        error_shape(response)
+        assert_error_shape("gitter", response)
 
 
 def test_json_content_type_on_a_get_and_unknown_parameters(client: TestClient) -> None:
     headers = {**auth(), "Content-Type": "application/json"}
     response = client.get(f"/v1/rooms/{REPO}/chatMessages", params={"limit": "2", "foo": "bar"}, headers=headers)
-    assert len(check("gitter.rooms.chatMessages.list", response, 200)) == 2
+    assert len(assert_documented("gitter.rooms.chatMessages.list", response, 200)) == 2
     extra = client.post(f"/v1/rooms/{REPO}/chatMessages", json={"text": "extra", "unknown": {"a": 1}}, headers=auth())
-    check("gitter.rooms.chatMessages.create", extra, 200)
+    assert_documented("gitter.rooms.chatMessages.create", extra, 200)
 
 
 def test_prefer_answers_documented_errors(client: TestClient) -> None:
@@ -404,17 +385,17 @@ def test_prefer_answers_documented_errors(client: TestClient) -> None:
         ("code=404", 404, {"error": "Not Found"}),
     ]:
         response = client.get(path, headers={**auth(), "Prefer": prefer})
-        assert check("gitter.rooms.chatMessages.list", response, status) == body
+        assert assert_documented("gitter.rooms.chatMessages.list", response, status) == body
     module = client.app.state.chatmock.modules["gitter"]  # type: ignore[attr-defined]
-    for endpoint in REG.endpoints_of("gitter"):
+    for endpoint in REGISTRY.endpoints_of("gitter"):
         for case in endpoint.errors:
             reply = module.documented(endpoint, case.status, case.code)
             assert (reply.status, reply.body) == (case.status, case.body)
-            assert REG.response_errors(endpoint.id, case.status, reply.body) == []
+            assert schema_errors(endpoint.id, case.status, reply.body) == []
         for status in endpoint.responses:
             if status >= 400:
                 reply = module.error_for_status(status, None)
-                assert REG.response_errors(endpoint.id, status, reply.body) == []
+                assert schema_errors(endpoint.id, status, reply.body) == []
 
 
 def test_every_success_reply_passes_strict_mode(client: TestClient) -> None:
@@ -438,7 +419,7 @@ def test_reset_loads_a_world_and_secrets_lists_credentials(app: Any) -> None:
     assert set(mock.secrets()) == {"carol-token", "carol-password"}
     with TestClient(app) as client:
         assert client.get("/v1/user", headers=auth()).status_code == 401
-        rooms = check("gitter.rooms.list", client.get("/v1/rooms", headers=auth("carol-token")), 200)
+        rooms = assert_documented("gitter.rooms.list", client.get("/v1/rooms", headers=auth("carol-token")), 200)
         assert [room["uri"] for room in rooms] == ["carol/room"]
         assert client.get("/v1/rooms", headers=auth("carol-token")).headers["X-RateLimit-Limit"] == "7"
         messages = client.get(f"/v1/rooms/{rooms[0]['id']}/chatMessages", headers=auth("carol-token")).json()
@@ -464,7 +445,7 @@ def test_a_malformed_world_is_refused(app: Any, world: dict[str, Any]) -> None:
 
 
 def test_admin_seed_endpoint(client: TestClient) -> None:
-    world = default_world()
+    world = default_world("gitter")
     world["users"][0]["tokens"] = ["fresh-alice-token"]
     assert client.post("/__chatmock/seed", json={"gitter": world}).status_code == 200
     assert client.get("/v1/user", headers=auth()).status_code == 401
@@ -511,13 +492,13 @@ def test_bot_flow_over_a_socket() -> None:
         room = room_ids["chatmock/chatmock"]
         with http.stream("GET", f"/stream/v1/rooms/{room}/chatMessages", headers=auth(BOB_TOKEN)) as stream:
             assert stream.status_code == 200
-            assert stream.headers["content-type"].startswith(REG.endpoint("gitter.stream.chatMessages").response(200).content_type)
+            assert stream.headers["content-type"].startswith(REGISTRY.endpoint("gitter.stream.chatMessages").response(200).content_type)
             sent = http.post(f"/v1/rooms/{room}/chatMessages", json={"text": "bot says hi"}, headers=auth())
             assert sent.status_code == 200
             _, items = read_items(stream.iter_raw(), 1, time.monotonic() + 5)
         assert [item["id"] for item in items] == [sent.json()["id"]]
         assert items[0]["fromUser"]["id"] == me["id"]
-        assert REG.endpoint("gitter.stream.chatMessages").response(200).item_checker.errors(items[0]) == []  # type: ignore[union-attr]
+        assert REGISTRY.endpoint("gitter.stream.chatMessages").response(200).item_checker.errors(items[0]) == []  # type: ignore[union-attr]
         back = http.get(f"/v1/rooms/{room}/chatMessages", params={"limit": "1"}, headers=auth()).json()
         assert back[0]["text"] == "bot says hi"
         # Gitter has no logout; a reseed that drops the token ends it
@@ -547,7 +528,7 @@ def test_stream_keep_alives_items_and_disconnect() -> None:
 
 def test_events_stream() -> None:
     app = create_app(["gitter"], strict=True, stream_keepalive=0.2)
-    item_checker = REG.endpoint("gitter.stream.events").response(200).item_checker
+    item_checker = REGISTRY.endpoint("gitter.stream.events").response(200).item_checker
     assert item_checker is not None
     with (
         serve_in_thread(app) as server,
@@ -570,39 +551,39 @@ def test_events_stream() -> None:
 
 def test_stream_auth_errors(client: TestClient) -> None:
     response = client.get(f"/stream/v1/rooms/{REPO}/chatMessages", headers=auth("nope"))
-    assert check("gitter.stream.chatMessages", response, 401) == {"error": "Unauthorized"}
+    assert assert_documented("gitter.stream.chatMessages", response, 401) == {"error": "Unauthorized"}
 
 
 # every endpoint ---------------------------------------------------------------------------
 PATH_VALUES = {"roomId": REPO, "userId": ALICE_ID, "messageId": REPO_MESSAGES[0], "chatMessageId": REPO_MESSAGES[0]}
-ENDPOINTS = sorted(endpoint.id for endpoint in REG.endpoints_of("gitter"))
+ENDPOINTS = sorted(endpoint.id for endpoint in REGISTRY.endpoints_of("gitter"))
 
 
 def served(endpoint_id: str) -> str:
-    path = REG.endpoint(endpoint_id).served_path(combined=False)
+    path = REGISTRY.endpoint(endpoint_id).served_path(combined=False)
     for name, value in PATH_VALUES.items():
         path = path.replace("{" + name + "}", value)
     return path
 
 
 def body_for(endpoint_id: str) -> dict[str, Any]:
-    return {"json": {}} if "json" in REG.endpoint(endpoint_id).params_in else {}
+    return {"json": {}} if "json" in REGISTRY.endpoint(endpoint_id).params_in else {}
 
 
 @pytest.mark.parametrize("endpoint_id", ENDPOINTS)
 def test_every_endpoint_refuses_a_bad_token(client: TestClient, endpoint_id: str) -> None:
-    endpoint = REG.endpoint(endpoint_id)
+    endpoint = REGISTRY.endpoint(endpoint_id)
     response = client.request(endpoint.method, served(endpoint_id), headers=auth("not-a-token"), **body_for(endpoint_id))
-    assert check(endpoint_id, response, 401) == {"error": "Unauthorized"}
+    assert assert_documented(endpoint_id, response, 401) == {"error": "Unauthorized"}
 
 
 @pytest.mark.parametrize("endpoint_id", ENDPOINTS)
 def test_every_documented_error_case_via_prefer(client: TestClient, endpoint_id: str) -> None:
-    endpoint = REG.endpoint(endpoint_id)
+    endpoint = REGISTRY.endpoint(endpoint_id)
     for case in endpoint.errors:
         prefer = f"code={case.status}; error={case.code}" if case.code is not None else f"code={case.status}"
         response = client.request(endpoint.method, served(endpoint_id), headers={**auth(), "Prefer": prefer}, **body_for(endpoint_id))
-        assert check(endpoint_id, response, case.status) == case.body, prefer
+        assert assert_documented(endpoint_id, response, case.status) == case.body, prefer
 
 
 def test_a_reset_ends_open_streams() -> None:

@@ -11,47 +11,45 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from mock_support import REGISTRY, MockClient, assert_documented, assert_error_shape, schema_errors
 from starlette.testclient import TestClient
 
 from contract_tests.server import serve_in_thread
 from mockserver.app import create_app
 from mockserver.core.call import Problem
-from mockserver.core.registry import load_registry, thaw
+from mockserver.core.registry import thaw
 
-REG = load_registry()
-API = REG.api("lingr")
+API = REGISTRY.api("lingr")
 CONTENT_TYPE = API.content_type
 TIMEOUT = 0.5
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password"}
-AUTHED = sorted(endpoint.id for endpoint in REG.endpoints_of("lingr") if endpoint.auth is not None)
+AUTHED = sorted(endpoint.id for endpoint in REGISTRY.endpoints_of("lingr") if endpoint.auth is not None)
 
 
 def path(endpoint_id: str) -> str:
-    return REG.endpoint(endpoint_id).path
+    return REGISTRY.endpoint(endpoint_id).path
 
 
 def method(endpoint_id: str) -> str:
-    return REG.endpoint(endpoint_id).method
+    return REGISTRY.endpoint(endpoint_id).method
 
 
 def documented(endpoint_id: str, code: str) -> Any:
-    return next(thaw(case.body) for case in REG.endpoint(endpoint_id).errors if case.code == code)
+    return next(thaw(case.body) for case in REGISTRY.endpoint(endpoint_id).errors if case.code == code)
 
 
 @pytest.fixture
-def app() -> Any:
-    return create_app(["lingr"], strict=True, longpoll_timeout=TIMEOUT)
+def client(mock_client: MockClient) -> TestClient:
+    return mock_client("lingr", longpoll_timeout=TIMEOUT)
 
 
 @pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
+def app(client: TestClient) -> Any:
+    return client.app
 
 
 def call(client: TestClient, endpoint_id: str, http_method: str | None = None, **params: str) -> httpx.Response:
@@ -63,20 +61,14 @@ def call(client: TestClient, endpoint_id: str, http_method: str | None = None, *
 
 
 def ok(response: httpx.Response, endpoint_id: str) -> Any:
-    assert response.status_code == 200
-    assert response.headers["content-type"] == CONTENT_TYPE
-    body = response.json()
-    assert REG.response_errors(endpoint_id, 200, body) == [], body
+    body = assert_documented(endpoint_id, response, 200)
     assert body["status"] == "ok", body
     return body
 
 
 def failed(response: httpx.Response, endpoint_id: str | None, code: str) -> Any:
-    assert response.status_code == 200
-    assert response.headers["content-type"] == CONTENT_TYPE
-    body = response.json()
-    if endpoint_id is not None:
-        assert REG.response_errors(endpoint_id, 200, body) == [], body
+    """A Lingr error: HTTP 200, the error shape with ``code`` (and the endpoint's schema, when given)."""
+    body = assert_error_shape("lingr", response, 200) if endpoint_id is None else assert_documented(endpoint_id, response, 200)
     assert API.error_checker.errors(body) == [], body
     assert body["status"] == "error"
     assert body["code"] == code, body
@@ -162,7 +154,7 @@ def test_room_show_roster_messages_and_room_lists(client: TestClient) -> None:
 
 def test_room_show_keeps_the_latest_30_oldest_first(client: TestClient) -> None:
     session = login(client)
-    latest = REG.model("lingr.Room").schema["properties"]["messages"]["maxItems"]
+    latest = REGISTRY.model("lingr.Room").schema["properties"]["messages"]["maxItems"]
     posted = [say(client, session, "dev", f"message {index}")["id"] for index in range(latest + 5)]
     room = ok(call(client, "lingr.room.show", session=session, room="dev"), "lingr.room.show")["rooms"][0]
     assert [message["id"] for message in room["messages"]] == posted[-latest:]
@@ -366,7 +358,7 @@ def test_jsonp_callback_wraps_successes_and_errors(client: TestClient) -> None:
     found = re.fullmatch(r"handle\.rooms\((.*)\)", response.text, re.DOTALL)
     assert found is not None
     body = json.loads(found.group(1))
-    assert REG.response_errors("lingr.user.get_rooms", 200, body) == []
+    assert schema_errors("lingr.user.get_rooms", 200, body) == []
     assert body["status"] == "ok"
     response = client.get(path("lingr.session.verify"), params={"session": "NoSuch", "callback": "cb"})
     assert response.headers["content-type"] == CONTENT_TYPE
@@ -441,7 +433,7 @@ def test_combined_app_serves_lingr_under_its_prefix_and_hosts() -> None:
         )
         subscribed = client.post(prefix + path("lingr.room.subscribe"), data={"session": body["session"], "room": "lounge"})
         ok(subscribed, "lingr.room.subscribe")  # alice's own online presence is then waiting
-        observe = REG.endpoint("lingr.event.observe")
+        observe = REGISTRY.endpoint("lingr.event.observe")
         host = observe.server.url.split("://", 1)[1]
         response = client.get(observe.path, params={"session": body["session"], "counter": "0"}, headers={"host": host})
         ok(response, "lingr.event.observe")
@@ -518,7 +510,7 @@ def test_bot_flow_over_a_real_socket() -> None:
 
         observed, said = asyncio.run(observe_and_post())
         assert observed["events"][0]["message"] == said["message"]
-        assert REG.response_errors("lingr.event.observe", 200, observed) == []
+        assert schema_errors("lingr.event.observe", 200, observed) == []
         archived = http.get(
             path("lingr.room.get_archives"), params={"session": session, "room": rooms[0], "before": str(int(said["message"]["id"]) + 1)}
         ).json()
@@ -554,7 +546,7 @@ async def hundred_observers(http: httpx.AsyncClient, hub: Any) -> float:
     elapsed = time.monotonic() - started
     for reply in replies:
         body = reply.json()
-        assert REG.response_errors("lingr.event.observe", 200, body) == []
+        assert schema_errors("lingr.event.observe", 200, body) == []
         assert [event["message"] for event in body["events"]] == [said["message"]]
     return elapsed
 

@@ -4,17 +4,17 @@ over a real socket, against the schemas (strict mode: a reply that broke its sch
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from mock_support import REGISTRY, MockClient, assert_documented, assert_error_shape
 from starlette.testclient import TestClient
 
 from contract_tests.server import serve_in_thread
 from mockserver.app import create_app
-from mockserver.core.registry import Registry, load_registry, thaw
+from mockserver.core.registry import load_registry, thaw
 
 ALICE_ID = "aLiCEx3kPq7RtZ2mW"
 BOB_ID = "boBy4Nq8HsK2dYe6T"
@@ -26,11 +26,6 @@ NOT_LOGGED_IN = {"status": "error", "message": "You must be logged in to do this
 LOGIN_FAILED = {"status": "error", "error": "Unauthorized", "message": "Unauthorized"}
 
 
-@pytest.fixture(scope="module")
-def reg() -> Registry:
-    return load_registry()
-
-
 def make_app(**options: Any) -> Any:
     options.setdefault("strict", True)
     options.setdefault("longpoll_timeout", 0.5)
@@ -38,38 +33,17 @@ def make_app(**options: Any) -> Any:
 
 
 @pytest.fixture
-def app() -> Iterator[Any]:
-    application = make_app()
-    yield application
-    assert application.state.chatmock.dispatcher.violations == []
+def client(mock_client: MockClient) -> TestClient:
+    return mock_client("rocketchat", longpoll_timeout=0.5)
 
 
 @pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
+def app(client: TestClient) -> Any:
+    return client.app
 
 
-def ok(reg: Registry, endpoint_id: str, response: httpx.Response, status: int = 200) -> Any:
-    """The body of a reply that has ``status``, the JSON content type and validates."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert reg.response_errors(endpoint_id, status, body) == []
-    return body
-
-
-def shaped_error(reg: Registry, response: httpx.Response) -> Any:
-    """A core-detected error: 4xx, JSON, in Rocket.Chat's error shape."""
-    assert 400 <= response.status_code < 500, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert reg.api("rocketchat").error_checker.errors(body) == []
-    return body
-
-
-def login(client: TestClient | httpx.Client, reg: Registry, **params: str) -> dict[str, str]:
-    body = ok(reg, "rocketchat.login", client.post("/api/v1/login", json=params))
+def login(client: TestClient | httpx.Client, **params: str) -> dict[str, str]:
+    body = assert_documented("rocketchat.login", client.post("/api/v1/login", json=params))
     data = body["data"]
     return {"X-Auth-Token": data["authToken"], "X-User-Id": data["userId"]}
 
@@ -82,18 +56,18 @@ def history(client: TestClient, **params: Any) -> list[dict[str, Any]]:
 
 
 # auth -----------------------------------------------------------------------------------
-def test_login_by_json_form_email_and_resume(client: TestClient, reg: Registry) -> None:
-    body = ok(reg, "rocketchat.login", client.post("/api/v1/login", json={"user": "alice", "password": "alice-password"}))
+def test_login_by_json_form_email_and_resume(client: TestClient) -> None:
+    body = assert_documented("rocketchat.login", client.post("/api/v1/login", json={"user": "alice", "password": "alice-password"}))
     data = body["data"]
     assert body["status"] == "success"
     assert data["userId"] == data["me"]["_id"] == ALICE_ID
     assert data["me"]["username"] == "alice"
     assert data["me"]["emails"][0]["address"] == "alice@example.com"
     form = client.post("/api/v1/login", data={"user": "bob", "password": "bob-password"})
-    assert ok(reg, "rocketchat.login", form)["data"]["userId"] == BOB_ID
+    assert assert_documented("rocketchat.login", form)["data"]["userId"] == BOB_ID
     by_mail = client.post("/api/v1/login", json={"user": "Alice@Example.com", "password": "alice-password"})
-    assert ok(reg, "rocketchat.login", by_mail)["data"]["userId"] == ALICE_ID
-    resumed = ok(reg, "rocketchat.login", client.post("/api/v1/login", json={"resume": data["authToken"]}))
+    assert assert_documented("rocketchat.login", by_mail)["data"]["userId"] == ALICE_ID
+    resumed = assert_documented("rocketchat.login", client.post("/api/v1/login", json={"resume": data["authToken"]}))
     assert resumed["data"]["authToken"] == data["authToken"]
     assert resumed["data"]["me"]["_id"] == ALICE_ID
 
@@ -107,27 +81,27 @@ def test_login_by_json_form_email_and_resume(client: TestClient, reg: Registry) 
         {"resume": "no-such-token"},
     ],
 )
-def test_login_failure_is_the_login_401(client: TestClient, reg: Registry, params: dict[str, str]) -> None:
-    assert ok(reg, "rocketchat.login", client.post("/api/v1/login", json=params), 401) == LOGIN_FAILED
+def test_login_failure_is_the_login_401(client: TestClient, params: dict[str, str]) -> None:
+    assert assert_documented("rocketchat.login", client.post("/api/v1/login", json=params), 401) == LOGIN_FAILED
 
 
 @pytest.mark.parametrize("body", [{}, {"user": "alice"}, {"user": 5, "password": "alice-password"}, {"password": "x"}])
-def test_login_with_bad_parameters_fails_in_the_login_shape(client: TestClient, reg: Registry, body: dict[str, Any]) -> None:
-    reply = ok(reg, "rocketchat.login", client.post("/api/v1/login", json=body), 401)
+def test_login_with_bad_parameters_fails_in_the_login_shape(client: TestClient, body: dict[str, Any]) -> None:
+    reply = assert_documented("rocketchat.login", client.post("/api/v1/login", json=body), 401)
     assert reply["status"] == "error"
 
 
-def test_tokens_survive_a_second_login_and_logout_ends_one(client: TestClient, reg: Registry) -> None:
-    first = login(client, reg, user="alice", password="alice-password")
-    second = login(client, reg, user="alice", password="alice-password")
+def test_tokens_survive_a_second_login_and_logout_ends_one(client: TestClient) -> None:
+    first = login(client, user="alice", password="alice-password")
+    second = login(client, user="alice", password="alice-password")
     assert first != second
-    ok(reg, "rocketchat.me", client.get("/api/v1/me", headers=first))
-    body = ok(reg, "rocketchat.logout", client.post("/api/v1/logout", headers=first))
+    assert_documented("rocketchat.me", client.get("/api/v1/me", headers=first))
+    body = assert_documented("rocketchat.logout", client.post("/api/v1/logout", headers=first))
     assert body == {"status": "success", "data": {"message": "You've been logged out!"}}
-    assert ok(reg, "rocketchat.me", client.get("/api/v1/me", headers=first), 401) == NOT_LOGGED_IN
-    assert ok(reg, "rocketchat.logout", client.post("/api/v1/logout", headers=first), 401) == NOT_LOGGED_IN
-    assert ok(reg, "rocketchat.me", client.get("/api/v1/me", headers=second))["_id"] == ALICE_ID
-    assert ok(reg, "rocketchat.login", client.post("/api/v1/login", json={"resume": first["X-Auth-Token"]}), 401) == LOGIN_FAILED
+    assert assert_documented("rocketchat.me", client.get("/api/v1/me", headers=first), 401) == NOT_LOGGED_IN
+    assert assert_documented("rocketchat.logout", client.post("/api/v1/logout", headers=first), 401) == NOT_LOGGED_IN
+    assert assert_documented("rocketchat.me", client.get("/api/v1/me", headers=second))["_id"] == ALICE_ID
+    assert assert_documented("rocketchat.login", client.post("/api/v1/login", json={"resume": first["X-Auth-Token"]}), 401) == LOGIN_FAILED
 
 
 @pytest.mark.parametrize(
@@ -141,20 +115,18 @@ def test_tokens_survive_a_second_login_and_logout_ends_one(client: TestClient, r
     ],
 )
 @pytest.mark.parametrize("endpoint_id", ["rocketchat.me", "rocketchat.users.list", "rocketchat.rooms.get", "rocketchat.logout"])
-def test_protected_endpoints_need_both_headers_of_one_user(
-    client: TestClient, reg: Registry, headers: dict[str, str], endpoint_id: str
-) -> None:
-    endpoint = reg.endpoint(endpoint_id)
+def test_protected_endpoints_need_both_headers_of_one_user(client: TestClient, headers: dict[str, str], endpoint_id: str) -> None:
+    endpoint = REGISTRY.endpoint(endpoint_id)
     response = client.request(endpoint.method, endpoint.path, headers=headers)
-    assert ok(reg, endpoint_id, response, 401) == NOT_LOGGED_IN
+    assert assert_documented(endpoint_id, response, 401) == NOT_LOGGED_IN
 
 
-def test_personal_access_token_works_without_login(client: TestClient, reg: Registry) -> None:
-    me = ok(reg, "rocketchat.me", client.get("/api/v1/me", headers=ALICE_PAT))
+def test_personal_access_token_works_without_login(client: TestClient) -> None:
+    me = assert_documented("rocketchat.me", client.get("/api/v1/me", headers=ALICE_PAT))
     assert me["_id"] == ALICE_ID
     assert me["success"] is True
     assert me["avatarUrl"].endswith("/avatar/alice")
-    assert ok(reg, "rocketchat.me", client.get("/api/v1/me", headers=BOB_PAT))["username"] == "bob"
+    assert assert_documented("rocketchat.me", client.get("/api/v1/me", headers=BOB_PAT))["username"] == "bob"
 
 
 # users and rooms ------------------------------------------------------------------------
@@ -163,26 +135,26 @@ def crowd(size: int) -> dict[str, Any]:
     return {"rocketchat": {"users": [*users, {"_id": ALICE_ID, "username": "alice", "personalAccessTokens": ["rc-pat-alice"]}]}}
 
 
-def test_users_list_pages_with_default_count_50(reg: Registry) -> None:
+def test_users_list_pages_with_default_count_50() -> None:
     with TestClient(make_app(seed=crowd(60))) as client:
-        first = ok(reg, "rocketchat.users.list", client.get("/api/v1/users.list", headers=ALICE_PAT))
+        first = assert_documented("rocketchat.users.list", client.get("/api/v1/users.list", headers=ALICE_PAT))
         assert (first["count"], first["offset"], first["total"]) == (50, 0, 61)
-        page = ok(reg, "rocketchat.users.list", client.get("/api/v1/users.list?count=10&offset=55", headers=ALICE_PAT))
+        page = assert_documented("rocketchat.users.list", client.get("/api/v1/users.list?count=10&offset=55", headers=ALICE_PAT))
         assert (page["count"], page["offset"], page["total"]) == (6, 55, 61)
         assert [user["username"] for user in page["users"]] == [user["username"] for user in first["users"] + page["users"]][50:56]
-        found = ok(reg, "rocketchat.users.list", client.get("/api/v1/users.list?email=USER007@example.com", headers=ALICE_PAT))
+        found = assert_documented("rocketchat.users.list", client.get("/api/v1/users.list?email=USER007@example.com", headers=ALICE_PAT))
         assert [user["username"] for user in found["users"]] == ["user007"]
 
 
-def test_users_list_default_world(client: TestClient, reg: Registry) -> None:
-    body = ok(reg, "rocketchat.users.list", client.get("/api/v1/users.list", headers=BOB_PAT))
+def test_users_list_default_world(client: TestClient) -> None:
+    body = assert_documented("rocketchat.users.list", client.get("/api/v1/users.list", headers=BOB_PAT))
     assert {"alice", "bob"} <= {user["username"] for user in body["users"]}
     assert body["total"] == len(body["users"])
 
 
-def test_rooms_get_lists_only_the_users_rooms(client: TestClient, reg: Registry) -> None:
-    alice = ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=ALICE_PAT))
-    bob = ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=BOB_PAT))
+def test_rooms_get_lists_only_the_users_rooms(client: TestClient) -> None:
+    alice = assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=ALICE_PAT))
+    bob = assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=BOB_PAT))
     alice_rooms = {room["_id"]: room for room in alice["update"]}
     bob_rooms = {room.get("name", room["_id"]) for room in bob["update"]}
     assert "GENERAL" in alice_rooms
@@ -195,34 +167,34 @@ def test_rooms_get_lists_only_the_users_rooms(client: TestClient, reg: Registry)
     assert alice["remove"] == []
 
 
-def test_rooms_get_updated_since(client: TestClient, reg: Registry) -> None:
-    rooms = ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=ALICE_PAT))["update"]
+def test_rooms_get_updated_since(client: TestClient) -> None:
+    rooms = assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=ALICE_PAT))["update"]
     since = max(room["_updatedAt"] for room in rooms)
-    quiet = ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get", params={"updatedSince": since}, headers=ALICE_PAT))
+    quiet = assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get", params={"updatedSince": since}, headers=ALICE_PAT))
     assert quiet["update"] == []
     client.post("/api/v1/chat.postMessage", json={"channel": "#random", "text": "bump"}, headers=ALICE_PAT)
-    changed = ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get", params={"updatedSince": since}, headers=ALICE_PAT))
+    changed = assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get", params={"updatedSince": since}, headers=ALICE_PAT))
     assert [room["name"] for room in changed["update"]] == ["random"]
     assert changed["update"][0]["lastMessage"]["msg"] == "bump"
 
 
-def test_rooms_get_lists_removed_rooms(reg: Registry) -> None:
+def test_rooms_get_lists_removed_rooms() -> None:
     world = {
         "users": [{"_id": ALICE_ID, "username": "alice", "personalAccessTokens": ["rc-pat-alice"]}],
         "rooms": [{"_id": "GENERAL", "name": "general", "members": ["alice"], "ts": "2024-01-01T00:00:00.000Z"}],
         "removedRooms": [{"_id": "oLdRoOm2345678901", "members": ["alice"], "at": "2024-03-01T00:00:00.000Z"}],
     }
     with TestClient(make_app(seed={"rocketchat": world})) as client:
-        body = ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get?updatedSince=2024-02-01", headers=ALICE_PAT))
+        body = assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get?updatedSince=2024-02-01", headers=ALICE_PAT))
         assert body["update"] == []
         assert body["remove"] == [{"_id": "oLdRoOm2345678901"}]
 
 
 # sending --------------------------------------------------------------------------------
-def test_send_message_keeps_client_id_and_attachments(client: TestClient, reg: Registry) -> None:
+def test_send_message_keeps_client_id_and_attachments(client: TestClient) -> None:
     request = json.loads((FIXTURES / "rocketchat.chat.sendMessage.request.seed001.json").read_text(encoding="utf-8"))
     request["message"]["_id"] = "cLiEnTcHoSeN12345"
-    body = ok(reg, "rocketchat.chat.sendMessage", client.post("/api/v1/chat.sendMessage", json=request, headers=ALICE_PAT))
+    body = assert_documented("rocketchat.chat.sendMessage", client.post("/api/v1/chat.sendMessage", json=request, headers=ALICE_PAT))
     message = body["message"]
     assert message["_id"] == "cLiEnTcHoSeN12345"
     assert message["rid"] == "GENERAL"
@@ -231,12 +203,14 @@ def test_send_message_keeps_client_id_and_attachments(client: TestClient, reg: R
     assert message["alias"] == "Gruggy"
     assert history(client, roomId="GENERAL")[0] == message
     again = client.post("/api/v1/chat.sendMessage", json=request, headers=ALICE_PAT)
-    assert ok(reg, "rocketchat.chat.sendMessage", again, 400)["success"] is False
+    assert assert_documented("rocketchat.chat.sendMessage", again, 400)["success"] is False
 
 
-def test_send_message_generates_meteor_ids_and_iso_timestamps(client: TestClient, reg: Registry) -> None:
+def test_send_message_generates_meteor_ids_and_iso_timestamps(client: TestClient) -> None:
     payload = {"message": {"rid": DM_ID, "msg": "line one\nline two"}}
-    message = ok(reg, "rocketchat.chat.sendMessage", client.post("/api/v1/chat.sendMessage", json=payload, headers=BOB_PAT))["message"]
+    message = assert_documented("rocketchat.chat.sendMessage", client.post("/api/v1/chat.sendMessage", json=payload, headers=BOB_PAT))[
+        "message"
+    ]
     assert len(message["_id"]) == 17
     assert message["ts"].endswith("Z")
     assert len(message["ts"]) == len("2016-12-09T12:50:51.555Z")
@@ -253,18 +227,15 @@ def test_send_message_generates_meteor_ids_and_iso_timestamps(client: TestClient
         ({"message": {"rid": "bObPr7vGtK4sQw9Zn", "msg": "not a member"}}, "error-invalid-room", ALICE_PAT),
     ],
 )
-def test_send_message_documented_errors(
-    client: TestClient, reg: Registry, payload: dict[str, Any], code: str | None, headers: dict[str, str]
-) -> None:
-    body = ok(reg, "rocketchat.chat.sendMessage", client.post("/api/v1/chat.sendMessage", json=payload, headers=headers), 400)
-    endpoint = reg.endpoint("rocketchat.chat.sendMessage")
+def test_send_message_documented_errors(client: TestClient, payload: dict[str, Any], code: str | None, headers: dict[str, str]) -> None:
+    body = assert_documented("rocketchat.chat.sendMessage", client.post("/api/v1/chat.sendMessage", json=payload, headers=headers), 400)
+    endpoint = REGISTRY.endpoint("rocketchat.chat.sendMessage")
     documented = [case.body for case in endpoint.errors if case.status == 400 and case.code == code]
     assert thaw(documented[0]) == body
 
 
-def test_post_message_by_room_id_channel_and_user(client: TestClient, reg: Registry) -> None:
-    body = ok(
-        reg,
+def test_post_message_by_room_id_channel_and_user(client: TestClient) -> None:
+    body = assert_documented(
         "rocketchat.chat.postMessage",
         client.post("/api/v1/chat.postMessage", json={"roomId": "GENERAL", "text": "one"}, headers=ALICE_PAT),
     )
@@ -273,27 +244,27 @@ def test_post_message_by_room_id_channel_and_user(client: TestClient, reg: Regis
     assert body["ts"] % 1000 == int(message["ts"][-4:-1])
     assert body["channel"] == "GENERAL"
     assert message["rid"] == "GENERAL"
-    by_name = ok(
-        reg,
+    by_name = assert_documented(
         "rocketchat.chat.postMessage",
         client.post("/api/v1/chat.postMessage", json={"channel": "#random", "text": "two"}, headers=ALICE_PAT),
     )
     assert by_name["message"]["rid"] == "rNd3vKq8PzT5mWx2Y"
-    direct = ok(
-        reg,
+    direct = assert_documented(
         "rocketchat.chat.postMessage",
         client.post("/api/v1/chat.postMessage", json={"channel": "@bob", "text": "three"}, headers=ALICE_PAT),
     )
     assert direct["message"]["rid"] == DM_ID
-    rooms = ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=BOB_PAT))["update"]
+    rooms = assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=BOB_PAT))["update"]
     dm = next(room for room in rooms if room["_id"] == DM_ID)
     assert dm["lastMessage"]["msg"] == "three"
     assert history(client, roomId="GENERAL")[0]["_id"] == message["_id"]
-    messages = ok(reg, "rocketchat.channels.messages", client.get("/api/v1/channels.messages?roomId=rNd3vKq8PzT5mWx2Y", headers=BOB_PAT))
+    messages = assert_documented(
+        "rocketchat.channels.messages", client.get("/api/v1/channels.messages?roomId=rNd3vKq8PzT5mWx2Y", headers=BOB_PAT)
+    )
     assert messages["messages"][0]["msg"] == "two"
 
 
-def test_post_message_opens_a_new_direct_room(reg: Registry) -> None:
+def test_post_message_opens_a_new_direct_room() -> None:
     world = {
         "users": [
             {"_id": "zZzUser2345678901", "username": "zed", "personalAccessTokens": ["pat-zed"]},
@@ -302,19 +273,17 @@ def test_post_message_opens_a_new_direct_room(reg: Registry) -> None:
     }
     with TestClient(make_app(seed={"rocketchat": world})) as client:
         headers = {"X-Auth-Token": "pat-zed", "X-User-Id": "zZzUser2345678901"}
-        body = ok(
-            reg,
+        body = assert_documented(
             "rocketchat.chat.postMessage",
             client.post("/api/v1/chat.postMessage", json={"channel": "@ann", "text": "hi"}, headers=headers),
         )
         assert body["message"]["rid"] == "aAaUser2345678901zZzUser2345678901"
-        rooms = ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=headers))["update"]
+        rooms = assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get", headers=headers))["update"]
         assert [room["_id"] for room in rooms] == ["aAaUser2345678901zZzUser2345678901"]
 
 
-def test_post_message_to_several_rooms(client: TestClient, reg: Registry) -> None:
-    body = ok(
-        reg,
+def test_post_message_to_several_rooms(client: TestClient) -> None:
+    body = assert_documented(
         "rocketchat.chat.postMessage",
         client.post("/api/v1/chat.postMessage", json={"channel": ["#general", "#random"], "text": "both"}, headers=BOB_PAT),
     )
@@ -334,8 +303,8 @@ def test_post_message_to_several_rooms(client: TestClient, reg: Registry) -> Non
         {"channel": "", "text": "empty"},
     ],
 )
-def test_post_message_invalid_channel(client: TestClient, reg: Registry, payload: dict[str, Any]) -> None:
-    body = ok(reg, "rocketchat.chat.postMessage", client.post("/api/v1/chat.postMessage", json=payload, headers=ALICE_PAT), 400)
+def test_post_message_invalid_channel(client: TestClient, payload: dict[str, Any]) -> None:
+    body = assert_documented("rocketchat.chat.postMessage", client.post("/api/v1/chat.postMessage", json=payload, headers=ALICE_PAT), 400)
     assert body == {"success": False, "error": "[invalid-channel]", "errorType": "invalid-channel"}
 
 
@@ -360,21 +329,21 @@ def busy_world(count: int) -> dict[str, Any]:
     }
 
 
-def test_channels_history_paging_matches_channels_messages(reg: Registry) -> None:
+def test_channels_history_paging_matches_channels_messages() -> None:
     with TestClient(make_app(seed=busy_world(45))) as client:
         default = history(client, roomId="GENERAL")
         assert len(default) == 20
         assert [item["msg"] for item in default[:3]] == ["m44", "m43", "m42"]
-        everything = ok(
-            reg, "rocketchat.channels.messages", client.get("/api/v1/channels.messages?roomId=GENERAL&count=100", headers=ALICE_PAT)
+        everything = assert_documented(
+            "rocketchat.channels.messages", client.get("/api/v1/channels.messages?roomId=GENERAL&count=100", headers=ALICE_PAT)
         )
         assert everything["total"] == 45
         assert everything["count"] == 45
         ids = [item["_id"] for item in everything["messages"]]
         assert [item["_id"] for item in default] == ids[:20]
         assert [item["_id"] for item in history(client, roomId="GENERAL", count=10, offset=5)] == ids[5:15]
-        page = ok(
-            reg, "rocketchat.channels.messages", client.get("/api/v1/channels.messages?roomId=GENERAL&count=10&offset=5", headers=ALICE_PAT)
+        page = assert_documented(
+            "rocketchat.channels.messages", client.get("/api/v1/channels.messages?roomId=GENERAL&count=10&offset=5", headers=ALICE_PAT)
         )
         assert [item["_id"] for item in page["messages"]] == ids[5:15]
         assert (page["count"], page["offset"], page["total"]) == (10, 5, 45)
@@ -391,15 +360,14 @@ def test_channels_history_paging_matches_channels_messages(reg: Registry) -> Non
             walked.extend(item["_id"] for item in chunk)
             latest = chunk[-1]["ts"]
         assert walked == ids
-        ascending = ok(
-            reg,
+        ascending = assert_documented(
             "rocketchat.channels.messages",
             client.get('/api/v1/channels.messages?roomId=GENERAL&count=3&sort={"ts":1}', headers=ALICE_PAT),
         )
         assert [item["msg"] for item in ascending["messages"]] == ["m0", "m1", "m2"]
 
 
-def test_channels_history_latest_oldest_inclusive(reg: Registry) -> None:
+def test_channels_history_latest_oldest_inclusive() -> None:
     with TestClient(make_app(seed=busy_world(10))) as client:
         window = history(client, roomId="GENERAL", oldest="2024-01-01T00:00:02.000Z", latest="2024-01-01T00:00:05.000Z")
         assert [item["msg"] for item in window] == ["m4", "m3"]
@@ -407,7 +375,7 @@ def test_channels_history_latest_oldest_inclusive(reg: Registry) -> None:
         assert [item["msg"] for item in closed] == ["m5", "m4", "m3", "m2"]
         assert history(client, roomId="GENERAL", latest="2023-01-01") == []
         bad = client.get("/api/v1/channels.history?roomId=GENERAL&latest=2024-13-45", headers=ALICE_PAT)
-        assert ok(reg, "rocketchat.channels.history", bad, 400)["success"] is False
+        assert assert_documented("rocketchat.channels.history", bad, 400)["success"] is False
 
 
 @pytest.mark.parametrize("endpoint_id", ["rocketchat.channels.history", "rocketchat.channels.messages"])
@@ -421,61 +389,65 @@ def test_channels_history_latest_oldest_inclusive(reg: Registry) -> None:
         ("roomId=", "error-roomid-param-not-provided"),
     ],
 )
-def test_channel_reads_documented_errors(client: TestClient, reg: Registry, endpoint_id: str, query: str, code: str) -> None:
-    path = reg.endpoint(endpoint_id).path
-    body = ok(reg, endpoint_id, client.get(f"{path}?{query}", headers=ALICE_PAT), 400)
+def test_channel_reads_documented_errors(client: TestClient, endpoint_id: str, query: str, code: str) -> None:
+    path = REGISTRY.endpoint(endpoint_id).path
+    body = assert_documented(endpoint_id, client.get(f"{path}?{query}", headers=ALICE_PAT), 400)
     assert body["errorType"] == code
 
 
-def test_non_member_cannot_read_a_public_channel(reg: Registry) -> None:
+def test_non_member_cannot_read_a_public_channel() -> None:
     world = {
         "users": [{"_id": ALICE_ID, "username": "alice", "personalAccessTokens": ["rc-pat-alice"]}, {"username": "carol"}],
         "rooms": [{"_id": "GENERAL", "name": "general", "members": ["carol"]}],
     }
     with TestClient(make_app(seed={"rocketchat": world})) as client:
-        body = ok(reg, "rocketchat.channels.history", client.get("/api/v1/channels.history?roomName=general", headers=ALICE_PAT), 400)
+        body = assert_documented(
+            "rocketchat.channels.history", client.get("/api/v1/channels.history?roomName=general", headers=ALICE_PAT), 400
+        )
         assert body["errorType"] == "error-room-not-found"
         post = client.post("/api/v1/chat.sendMessage", json={"message": {"rid": "GENERAL", "msg": "x"}}, headers=ALICE_PAT)
-        assert ok(reg, "rocketchat.chat.sendMessage", post, 400) == {"success": False, "error": "error-invalid-room"}
+        assert assert_documented("rocketchat.chat.sendMessage", post, 400) == {"success": False, "error": "error-invalid-room"}
 
 
-def test_channels_messages_filters_and_bad_sort(client: TestClient, reg: Registry) -> None:
+def test_channels_messages_filters_and_bad_sort(client: TestClient) -> None:
     client.post("/api/v1/chat.postMessage", json={"channel": "#general", "text": "ping @bob"}, headers=ALICE_PAT)
-    mentioned = ok(
-        reg, "rocketchat.channels.messages", client.get(f"/api/v1/channels.messages?roomId=GENERAL&mentionIds={BOB_ID}", headers=ALICE_PAT)
+    mentioned = assert_documented(
+        "rocketchat.channels.messages", client.get(f"/api/v1/channels.messages?roomId=GENERAL&mentionIds={BOB_ID}", headers=ALICE_PAT)
     )
     assert [item["msg"] for item in mentioned["messages"]] == ["ping @bob"]
-    pinned = ok(reg, "rocketchat.channels.messages", client.get("/api/v1/channels.messages?roomId=GENERAL&pinned=true", headers=ALICE_PAT))
+    pinned = assert_documented(
+        "rocketchat.channels.messages", client.get("/api/v1/channels.messages?roomId=GENERAL&pinned=true", headers=ALICE_PAT)
+    )
     assert pinned["total"] == 0
     bad = client.get("/api/v1/channels.messages?roomId=GENERAL&sort=nope", headers=ALICE_PAT)
-    assert ok(reg, "rocketchat.channels.messages", bad, 400)["errorType"] == "error-invalid-sort"
+    assert assert_documented("rocketchat.channels.messages", bad, 400)["errorType"] == "error-invalid-sort"
 
 
 # editing --------------------------------------------------------------------------------
-def test_chat_update_edits_own_messages_only(client: TestClient, reg: Registry) -> None:
+def test_chat_update_edits_own_messages_only(client: TestClient) -> None:
     sent = client.post("/api/v1/chat.postMessage", json={"roomId": "GENERAL", "text": "typo"}, headers=ALICE_PAT).json()["message"]
     edit = {"roomId": "GENERAL", "msgId": sent["_id"], "text": "fixed"}
-    body = ok(reg, "rocketchat.chat.update", client.post("/api/v1/chat.update", json=edit, headers=ALICE_PAT))
+    body = assert_documented("rocketchat.chat.update", client.post("/api/v1/chat.update", json=edit, headers=ALICE_PAT))
     assert body["message"]["msg"] == "fixed"
     assert body["message"]["editedBy"] == {"_id": ALICE_ID, "username": "alice"}
     assert body["message"]["editedAt"] >= sent["ts"]
     assert body["message"]["ts"] == sent["ts"]
     assert history(client, roomId="GENERAL")[0] == body["message"]
     others = client.post("/api/v1/chat.update", json=edit, headers=BOB_PAT)
-    assert ok(reg, "rocketchat.chat.update", others, 400)["errorType"] == "error-action-not-allowed"
+    assert assert_documented("rocketchat.chat.update", others, 400)["errorType"] == "error-action-not-allowed"
     wrong_room = client.post("/api/v1/chat.update", json={**edit, "roomId": "rNd3vKq8PzT5mWx2Y"}, headers=ALICE_PAT)
-    assert ok(reg, "rocketchat.chat.update", wrong_room, 400)["success"] is False
+    assert assert_documented("rocketchat.chat.update", wrong_room, 400)["success"] is False
     missing = client.post("/api/v1/chat.update", json={**edit, "msgId": "nOsUcHmEsSaGe2345"}, headers=ALICE_PAT)
-    assert "No message found" in ok(reg, "rocketchat.chat.update", missing, 400)["error"]
+    assert "No message found" in assert_documented("rocketchat.chat.update", missing, 400)["error"]
     hidden = client.post(
         "/api/v1/chat.update", json={"roomId": "bObPr7vGtK4sQw9Zn", "msgId": "bPrMsg2xK7pQ4tRzF", "text": "x"}, headers=ALICE_PAT
     )
-    assert "No message found" in ok(reg, "rocketchat.chat.update", hidden, 400)["error"]
+    assert "No message found" in assert_documented("rocketchat.chat.update", hidden, 400)["error"]
 
 
-def test_chat_update_without_msg_id_is_the_documented_error(client: TestClient, reg: Registry) -> None:
+def test_chat_update_without_msg_id_is_the_documented_error(client: TestClient) -> None:
     response = client.post("/api/v1/chat.update", json={"roomId": "GENERAL", "text": "x"}, headers=ALICE_PAT)
-    assert ok(reg, "rocketchat.chat.update", response, 400)["errorType"] == "error-messageid-param-not-provided"
+    assert assert_documented("rocketchat.chat.update", response, 400)["errorType"] == "error-messageid-param-not-provided"
 
 
 # malformed requests ---------------------------------------------------------------------
@@ -503,46 +475,44 @@ def test_chat_update_without_msg_id_is_the_documented_error(client: TestClient, 
         ("POST", "/api/v1/chat.postMessage?channel=%23general", {"json": {"channel": "#general", "text": "twice"}}),
     ],
 )
-def test_malformed_requests_answer_in_the_api_shape(
-    client: TestClient, reg: Registry, method: str, path: str, kwargs: dict[str, Any]
-) -> None:
+def test_malformed_requests_answer_in_the_api_shape(client: TestClient, method: str, path: str, kwargs: dict[str, Any]) -> None:
     headers = {**ALICE_PAT, **kwargs.pop("headers", {})}
     response = client.request(method, path, headers=headers, **kwargs)
-    body = shaped_error(reg, response)
+    body = assert_error_shape("rocketchat", response)
     assert body.get("success") is False or body.get("status") == "error"
 
 
-def test_json_content_type_on_a_get_and_unknown_parameters_are_fine(client: TestClient, reg: Registry) -> None:
+def test_json_content_type_on_a_get_and_unknown_parameters_are_fine(client: TestClient) -> None:
     headers = {**ALICE_PAT, "Content-Type": "application/json"}
-    ok(reg, "rocketchat.rooms.get", client.get("/api/v1/rooms.get?whatever=1", headers=headers))
-    ok(reg, "rocketchat.me", client.get("/api/v1/me", headers=headers))
+    assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get?whatever=1", headers=headers))
+    assert_documented("rocketchat.me", client.get("/api/v1/me", headers=headers))
     extra = {"roomId": "GENERAL", "text": "hi", "somethingNew": {"a": 1}}
-    ok(reg, "rocketchat.chat.postMessage", client.post("/api/v1/chat.postMessage", json=extra, headers=ALICE_PAT))
+    assert_documented("rocketchat.chat.postMessage", client.post("/api/v1/chat.postMessage", json=extra, headers=ALICE_PAT))
 
 
-def test_unknown_route_and_wrong_method(client: TestClient, reg: Registry) -> None:
+def test_unknown_route_and_wrong_method(client: TestClient) -> None:
     missing = client.get("/api/v1/channels.nothing", headers=ALICE_PAT)
     assert missing.status_code == 404
-    assert shaped_error(reg, missing) == {"status": "error", "message": "API endpoint does not exist"}
+    assert assert_error_shape("rocketchat", missing) == {"status": "error", "message": "API endpoint does not exist"}
     wrong = client.get("/api/v1/chat.postMessage", headers=ALICE_PAT)
     assert wrong.status_code == 405
     assert "POST" in wrong.headers["allow"]
-    assert shaped_error(reg, wrong)["status"] == "error"
+    assert assert_error_shape("rocketchat", wrong)["status"] == "error"
     assert client.delete("/api/v1/login").status_code == 405
 
 
-def test_too_large_body(reg: Registry) -> None:
+def test_too_large_body() -> None:
     with TestClient(make_app(body_limit=1000)) as client:
         response = client.post("/api/v1/chat.postMessage", json={"roomId": "GENERAL", "text": "x" * 5000}, headers=ALICE_PAT)
         assert response.status_code == 413
-        assert shaped_error(reg, response)["success"] is False
+        assert assert_error_shape("rocketchat", response)["success"] is False
 
 
-def test_module_answers_every_problem_in_its_shape(app: Any, reg: Registry) -> None:
+def test_module_answers_every_problem_in_its_shape(app: Any) -> None:
     from mockserver.core.call import Problem
 
     module = app.state.chatmock.modules["rocketchat"]
-    checker = reg.api("rocketchat").error_checker
+    checker = REGISTRY.api("rocketchat").error_checker
     for problem in Problem:
         reply = module.error(problem, "something")
         module.decorate(None, reply)
@@ -553,19 +523,19 @@ def test_module_answers_every_problem_in_its_shape(app: Any, reg: Registry) -> N
 
 
 @pytest.mark.parametrize("endpoint_id", sorted(endpoint.id for endpoint in load_registry().endpoints_of("rocketchat")))
-def test_prefer_picks_each_documented_error(client: TestClient, reg: Registry, endpoint_id: str) -> None:
-    endpoint = reg.endpoint(endpoint_id)
+def test_prefer_picks_each_documented_error(client: TestClient, endpoint_id: str) -> None:
+    endpoint = REGISTRY.endpoint(endpoint_id)
     for case in endpoint.errors:
         prefer = f"code={case.status}" + (f"; error={case.code}" if case.code is not None else "")
         response = client.request(endpoint.method, endpoint.path, headers={**ALICE_PAT, "Prefer": prefer})
-        body = ok(reg, endpoint_id, response, case.status)
+        body = assert_documented(endpoint_id, response, case.status)
         if case.code is not None:
             assert thaw(case.body) == body
 
 
 # state, journal, world ------------------------------------------------------------------
-def test_journal_holds_no_secret_after_a_login_flow(app: Any, client: TestClient, reg: Registry) -> None:
-    headers = login(client, reg, user="alice", password="alice-password")
+def test_journal_holds_no_secret_after_a_login_flow(app: Any, client: TestClient) -> None:
+    headers = login(client, user="alice", password="alice-password")
     client.post("/api/v1/login", data={"user": "bob", "password": "bob-password"})
     client.post("/api/v1/login", json={"resume": headers["X-Auth-Token"]})
     client.get("/api/v1/me", headers=headers)
@@ -579,8 +549,8 @@ def test_journal_holds_no_secret_after_a_login_flow(app: Any, client: TestClient
         assert secret not in journal
 
 
-def test_reset_restores_the_default_world(app: Any, client: TestClient, reg: Registry) -> None:
-    headers = login(client, reg, user="bob", password="bob-password")
+def test_reset_restores_the_default_world(app: Any, client: TestClient) -> None:
+    headers = login(client, user="bob", password="bob-password")
     client.post("/api/v1/chat.postMessage", json={"channel": "#general", "text": "gone after reset"}, headers=BOB_PAT)
     app.state.chatmock.reset(None)
     assert client.get("/api/v1/me", headers=headers).status_code == 401
@@ -597,31 +567,29 @@ def test_a_broken_seed_is_refused(app: Any, client: TestClient) -> None:
 
 
 # over a real socket ---------------------------------------------------------------------
-def test_bot_flow_over_a_socket(reg: Registry) -> None:
+def test_bot_flow_over_a_socket() -> None:
     application = create_app(["rocketchat"], root=False, strict=True, longpoll_timeout=0.5)
     with serve_in_thread(application) as server, httpx.Client(base_url=f"{server.url}/rocketchat", timeout=5) as http:
         # seed 004: login form-encoded, rooms.get, chat.sendMessage, logout
         answer = http.post("/api/v1/login", data={"user": "alice", "password": "alice-password"})
-        data = ok(reg, "rocketchat.login", answer)["data"]
+        data = assert_documented("rocketchat.login", answer)["data"]
         headers = {"X-Auth-Token": data["authToken"], "X-User-Id": data["userId"]}
-        rooms = ok(reg, "rocketchat.rooms.get", http.get("/api/v1/rooms.get", headers=headers))["update"]
+        rooms = assert_documented("rocketchat.rooms.get", http.get("/api/v1/rooms.get", headers=headers))["update"]
         rid = next(room["_id"] for room in rooms if room.get("name") == "general")
-        sent = ok(
-            reg,
+        sent = assert_documented(
             "rocketchat.chat.sendMessage",
             http.post("/api/v1/chat.sendMessage", json={"message": {"rid": rid, "msg": "from the bot"}}, headers=headers),
         )
-        posted = ok(
-            reg,
+        posted = assert_documented(
             "rocketchat.chat.postMessage",
             http.post("/api/v1/chat.postMessage", json={"channel": "#general", "text": "again"}, headers=headers),
         )
-        read = ok(
-            reg, "rocketchat.channels.history", http.get("/api/v1/channels.history", params={"roomId": rid, "count": 2}, headers=headers)
+        read = assert_documented(
+            "rocketchat.channels.history", http.get("/api/v1/channels.history", params={"roomId": rid, "count": 2}, headers=headers)
         )
         assert [item["_id"] for item in read["messages"]] == [posted["message"]["_id"], sent["message"]["_id"]]
-        as_bob = ok(reg, "rocketchat.channels.messages", http.get(f"/api/v1/channels.messages?roomId={rid}", headers=BOB_PAT))
+        as_bob = assert_documented("rocketchat.channels.messages", http.get(f"/api/v1/channels.messages?roomId={rid}", headers=BOB_PAT))
         assert as_bob["messages"][1]["msg"] == "from the bot"
-        ok(reg, "rocketchat.logout", http.post("/api/v1/logout", headers=headers))
-        assert ok(reg, "rocketchat.rooms.get", http.get("/api/v1/rooms.get", headers=headers), 401) == NOT_LOGGED_IN
+        assert_documented("rocketchat.logout", http.post("/api/v1/logout", headers=headers))
+        assert assert_documented("rocketchat.rooms.get", http.get("/api/v1/rooms.get", headers=headers), 401) == NOT_LOGGED_IN
         assert application.state.chatmock.dispatcher.violations == []

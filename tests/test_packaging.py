@@ -1,4 +1,5 @@
-"""The schemas and fixtures are found from a wheel too, from any working directory."""
+"""The schemas and fixtures are found from a wheel too, from any working directory; the wheel
+is typed (``py.typed``)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ def test_wheel_carries_the_data_and_loads_it_from_elsewhere(tmp_path: Path) -> N
         check=True,
         capture_output=True,
     )
-    wheel = next((tmp_path / "dist").glob("chatmock-*.whl"))
+    wheel = next((tmp_path / "dist").glob("chatmock*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "mockserver/_data/schemas/_meta/endpoint.json" in names
         assert "mockserver/_data/fixtures/lingr/index.json" in names
         assert any(name.startswith("mockserver/apis/bocco/world.json") for name in names)
+        assert "mockserver/py.typed" in names  # PEP 561: users' type checkers read the annotations
         archive.extractall(tmp_path / "site")
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
@@ -41,3 +43,15 @@ def test_wheel_carries_the_data_and_loads_it_from_elsewhere(tmp_path: Path) -> N
     endpoints, fixture_count = (int(value) for value in counts.split())
     assert endpoints >= 40
     assert fixture_count >= 100
+
+
+def test_the_top_level_create_app_is_the_real_one_imported_on_first_use() -> None:
+    probe = (
+        "import sys, inspect, mockserver; assert 'mockserver.app' not in sys.modules;"
+        "import mockserver.app; assert mockserver.create_app is mockserver.app.create_app;"
+        "print(sorted(inspect.signature(mockserver.create_app).parameters))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert "strict" in result.stdout
+    missing = subprocess.run([sys.executable, "-c", "import mockserver; mockserver.nothing"], check=False, capture_output=True, text=True)
+    assert "has no attribute 'nothing'" in missing.stderr

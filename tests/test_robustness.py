@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -30,10 +29,11 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mock_support import default_world
 
-import mockserver.apis
 from contract_tests.server import serve_in_thread
-from mockserver.app import API_NAMES, create_app
+from mockserver.apis import API_NAMES
+from mockserver.app import create_app
 from mockserver.core.registry import Endpoint, load_registry
 
 REG = load_registry()
@@ -62,10 +62,9 @@ VALID_PATH = {
 }
 
 
-def default_world(**overrides: dict[str, Any]) -> dict[str, Any]:
+def default_worlds(**overrides: dict[str, Any]) -> dict[str, Any]:
     """The default world of every API as one seed, with top-level overrides per API."""
-    root = Path(mockserver.apis.__file__).parent
-    world = {name: json.loads((root / name / "world.json").read_text(encoding="utf-8")) for name in API_NAMES}
+    world = {name: default_world(name) for name in API_NAMES}
     for name, values in overrides.items():
         world[name].update(values)
     return world
@@ -73,7 +72,7 @@ def default_world(**overrides: dict[str, Any]) -> dict[str, Any]:
 
 def fuzz_app() -> Any:
     # the Gitter rate limit (100/min per token) would turn most fuzz cases into 429s
-    return create_app(strict=True, longpoll_timeout=LONGPOLL, seed=default_world(gitter={"rateLimit": 10**9}))
+    return create_app(strict=True, longpoll_timeout=LONGPOLL, seed=default_worlds(gitter={"rateLimit": 10**9}))
 
 
 # a raw ASGI client -----------------------------------------------------------------------
@@ -617,7 +616,7 @@ async def rooms(http: httpx.AsyncClient) -> dict[str, Room]:
 
 @pytest.mark.parametrize("api", API_NAMES)
 def test_concurrent_posts_all_readable_in_order(api: str) -> None:
-    app = create_app(strict=True, longpoll_timeout=LONGPOLL, seed=default_world(gitter={"rateLimit": 10**9}))
+    app = create_app(strict=True, longpoll_timeout=LONGPOLL, seed=default_worlds(gitter={"rateLimit": 10**9}))
 
     async def scenario() -> list[tuple[str, str]]:
         transport = httpx.ASGITransport(app=app)
