@@ -85,6 +85,7 @@ class ContractFailure(AssertionError):
 
     @classmethod
     def of(cls, exchange: Exchange, finding: Finding) -> ContractFailure:
+        """The failure of one conformance finding (its message, schema path and instance path)."""
         return cls(exchange, finding.message, finding.schema_path, finding.instance_path)
 
 
