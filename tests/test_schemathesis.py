@@ -45,10 +45,10 @@ FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 Check = Callable[..., Any]
 
 # Lingr answers every request with HTTP 200, errors included ({"status": "error", "code":
-# "invalid_session"} or "method_not_allowed"; seed memo 002_0f8f93cf6b7fe958.txt, schemas/lingr/_api.json); Rocket.Chat
-# answers 400 for well-formed ids that
-# do not exist (errorType error-room-not-found, invalid-channel, ...), where Schemathesis
-# expects 404. The mock is faithful to both; the documents describe exactly that.
+# "invalid_session"} or "method_not_allowed"; seed memo 002_0f8f93cf6b7fe958.txt, see
+# schemas/lingr/_api.json); Rocket.Chat answers 400 for well-formed ids that do not exist
+# (errorType error-room-not-found, invalid-channel, ...), where Schemathesis expects 404.
+# The mock is faithful to both; the documents describe exactly that.
 BY_DESIGN: dict[str, list[Check]] = {
     "gitter": [],
     "rocketchat": [positive_data_acceptance],
