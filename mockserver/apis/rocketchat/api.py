@@ -2,8 +2,9 @@
 
 Behaviour follows Rocket.Chat's REST API documentation (the OpenAPI files of
 RocketChat/Rocket.Chat-Open-API: authentication.yaml, messaging.yaml, rooms.yaml) and the
-seeds cited beside each choice; what they do not say is marked [inferred]. Every post publishes ``rocketchat.room.<rid>`` on the
-hub (no Rocket.Chat endpoint waits on it today; realtime is out of scope for this API).
+seeds cited beside each choice; what they do not say is marked [inferred]. Every post
+publishes ``rocketchat.room.<rid>`` on the hub (no Rocket.Chat endpoint waits on it today;
+realtime is out of scope for this API).
 """
 
 from __future__ import annotations
