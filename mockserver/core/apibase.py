@@ -47,6 +47,7 @@ class BaseApi(abc.ABC, Generic[W]):
 
     name = ""  # the API's name: its schemas directory and its part of a seed
     world_file: ClassVar[Path]  # the default world document (world.json beside the API)
+    world: W  # the state loaded by the last reset (a plain attribute: handlers read it often)
 
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         self.registry = registry
@@ -56,7 +57,7 @@ class BaseApi(abc.ABC, Generic[W]):
         self.hub = hub
         self.settings = settings
         self.handlers: Mapping[str, Handler] = self._collect()
-        self._world: W | None = None
+        self._loaded: W | None = None  # the world in force, once one is
         self._document: Mapping[str, Any] = {}
 
     def _collect(self) -> dict[str, Handler]:
@@ -85,9 +86,9 @@ class BaseApi(abc.ABC, Generic[W]):
         """Empty this API's namespace, load ``world`` (or the default world) through
         :meth:`load_world`, then tell :meth:`world_replaced` what was there before."""
         document = self.default_world() if world is None else world
-        previous = self._world
+        previous = self._loaded
         self.state.clear()
-        self._world = self.load_world(document)
+        self.world = self._loaded = self.load_world(document)
         self._document = document
         self.world_replaced(previous)
 
@@ -98,14 +99,6 @@ class BaseApi(abc.ABC, Generic[W]):
     def world_replaced(self, previous: W | None) -> None:
         """After a reset: e.g. wake the requests held on the previous world."""
         return None
-
-    @property
-    def world(self) -> W:
-        """The state loaded by the last reset."""
-        world = self._world
-        if world is None:
-            raise RuntimeError(f"{type(self).__name__}: no world is loaded (reset() first)")
-        return world
 
     def world_document(self) -> Mapping[str, Any]:
         return self._document

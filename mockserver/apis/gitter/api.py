@@ -221,9 +221,9 @@ class GitterApi(BaseApi[World]):
     # messages ------------------------------------------------------------------------
     @handles("gitter.rooms.chatMessages.list")
     async def messages_list(self, call: Call) -> Reply:
-        world, room, me = self.world, self._room(call), self._me(call)
+        world, room, me, markups = self.world, self._room(call), self._me(call), self.markups
         found = paging.page(room.messages, call.params, room.positions)
-        return JsonReply(HTTPStatus.OK, [render.message(world, room, item, me.id, self.markups) for item in found])
+        return JsonReply(HTTPStatus.OK, [render.message(world, room, item, me.id, markups) for item in found])
 
     @handles("gitter.rooms.chatMessages.get")
     async def messages_get(self, call: Call) -> Reply:
