@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mockserver.core.store import Clock, epoch_millis, iso_millis
-from mockserver.core.worlds import Credentials, entries, first, given, read_world_file
+from mockserver.core.worlds import Credentials, entries, first, given
 
 WORLD_FILE = Path(__file__).with_name("world.json")
 DEFAULT_RATE_LIMIT = 100
@@ -189,10 +189,6 @@ def kind_tag(kind: str) -> int:
 
 
 # loading ----------------------------------------------------------------------------
-def default_world() -> dict[str, Any]:
-    return read_world_file(WORLD_FILE)
-
-
 def credentials(document: Mapping[str, Any]) -> Credentials:
     """Each user's first personal access token, by username."""
     return {
