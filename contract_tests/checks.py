@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 
 from mockserver.core.conformance import Finding, check_response
-from mockserver.core.journal import SECRET_KEYS
 from mockserver.core.registry import Endpoint, load_registry
+from mockserver.core.secrets import is_secret_name
 
 PLACEHOLDER = "${SECRET}"
 
@@ -51,7 +51,7 @@ def curl_line(request: httpx.Request, secrets: Iterable[str] = ()) -> str:
     for name, value in request.headers.items():
         if name.lower() in ("host", "content-length", "accept-encoding", "connection", "user-agent", "accept"):
             continue
-        shown = PLACEHOLDER if SECRET_KEYS.match(name) or name.lower() == "authorization" else _scrub(value, secrets)
+        shown = PLACEHOLDER if is_secret_name(name) else _scrub(value, secrets)
         parts += ["-H", f"{name}: {shown}"]
     body = request.content
     if body:

@@ -32,11 +32,12 @@ import pytest
 from contract_tests.checks import PLACEHOLDER
 from contract_tests.config import SuiteConfig
 from mockserver.apis import API_NAMES
+from mockserver.core.secrets import is_secret_name
 
 SUITE_DIR = Path(__file__).resolve().parent
 BAR_WIDTH = 20
-_SECRET_NAMES = r"password|passwd|token|access_token|auth_token|authtoken|session|session_id|apikey|api_key|app_key|x-auth-token|secret"
-_NAMED_SECRET = re.compile(rf"(?i)(\b(?:{_SECRET_NAMES})\b[\"']?\s*[:=]\s*[\"']?)(?!\$\{{SECRET\}})([^\s\"'&,;)}}\]]+)")
+# a value after a name (``name=value``, ``name: Basic value``, ``"name": "value"``): replaced when the name is a secret's
+_NAMED_VALUE = re.compile(r"(?i)(\b([\w-]+)[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic)\s+)?+)(?!\$\{SECRET\})([^\s\"'&,;)}\]]+)")
 _BEARER = re.compile(r"(?i)(\bbearer\s+)(?!\$\{SECRET\})[^\s\"']+")
 
 
@@ -51,7 +52,7 @@ class Scrubber:
         for value in self.secrets:
             text = text.replace(value, PLACEHOLDER)
         text = _BEARER.sub(lambda found: found.group(1) + PLACEHOLDER, text)
-        return _NAMED_SECRET.sub(lambda found: found.group(1) + PLACEHOLDER, text)
+        return _NAMED_VALUE.sub(lambda found: found.group(1) + PLACEHOLDER if is_secret_name(found.group(2)) else found.group(0), text)
 
 
 def environment_secrets(environ: dict[str, str]) -> list[str]:

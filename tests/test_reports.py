@@ -113,3 +113,7 @@ def test_progress_plugin_and_helpers() -> None:
     assert scrub("Authorization: Bearer abc.def X-Auth-Token: tok access_token=q s3cr3t-value") == (
         "Authorization: Bearer ${SECRET} X-Auth-Token: ${SECRET} access_token=${SECRET} ${SECRET}"
     )
+    # one vocabulary of secret names (mockserver.core.secrets): JSON keys, headers, query parameters
+    assert scrub('{"session": "abc123", "counter": 5} ?refresh_token=zz9&room=lounge Proxy-Authorization: Basic qq8 public_id=P1') == (
+        '{"session": "${SECRET}", "counter": 5} ?refresh_token=${SECRET}&room=lounge Proxy-Authorization: Basic ${SECRET} public_id=P1'
+    )

@@ -24,17 +24,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from mockserver.core.journal import SECRET_KEYS
+from mockserver.core.secrets import is_secret_name
 
 SECRET = "secret"
 USER = "user"
 EMAIL = "email"
 
-SECRET_FIELD = re.compile(
-    r"^(.*token|.*password|passwd|pass|.*secret|session|session_?id|public_session_id|public_id|api_?key|app_?key|resume|"
-    r"authorization|cookie|set-cookie|x-auth-token|x-chatmock-admin-token)$",
-    re.IGNORECASE,
-)
+# Lingr's public session ids: the journal shows them (they are public), a recording hides them too
+PUBLIC_SESSION_FIELD = re.compile(r"^public_(?:session_)?id$", re.IGNORECASE)
 USER_ID_FIELD = re.compile(
     r"^(user_?id|user_?ids|uids?|speaker_id|sender|sender_?id|from_?user_?id|owner_?id|author_?id|user_?uuid|x-user-id)$",
     re.IGNORECASE,
@@ -53,7 +50,8 @@ MIN_SUBSTRING = 8  # values at least this long are also replaced inside other st
 
 
 def is_secret_field(name: str) -> bool:
-    return bool(SECRET_FIELD.match(name) or SECRET_KEYS.match(name))
+    """A secret by name (:mod:`mockserver.core.secrets`), or a public session id."""
+    return is_secret_name(name) or bool(PUBLIC_SESSION_FIELD.match(name))
 
 
 def is_user_id_field(name: str) -> bool:
