@@ -5,7 +5,9 @@ Fixtures:
 - ``chatmock``: the session's mock server (uvicorn on a free 127.0.0.1 port, started the
   first time a test asks for it), reset to the default world, or seeded from the test's
   ``@pytest.mark.chatmock_seed(...)``, before each test that uses it. ``chatmock.url("gitter")``,
-  ``chatmock.urls``, ``chatmock.credentials("gitter", "alice")``, ``chatmock.seed(...)``.
+  ``chatmock.urls``, ``chatmock.credentials("gitter", "alice")``, ``chatmock.seed(...)``,
+  ``chatmock.world("gitter")``; credentials and worlds are the mock's own answer (its admin
+  API), for the world in force.
 - ``chatmock_urls`` and ``chatmock_credentials``: the same as plain dicts.
 - ``chatmock_app``: a fresh in-process app (seeded the same way) for ASGI clients.
 - ``chatmock_respx``: a started respx router that sends requests for the real hosts into
