@@ -45,12 +45,20 @@ def with_(obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
 # --- the endpoint set -----------------------------------------------------------------
 def test_endpoint_ids_and_servers() -> None:
     assert {ep.id for ep in REG.endpoints_of("gitter")} == {
-        "gitter.rooms.list", "gitter.rooms.join", "gitter.rooms.users.list",
-        "gitter.rooms.chatMessages.list", "gitter.rooms.chatMessages.get",
-        "gitter.rooms.chatMessages.create", "gitter.rooms.chatMessages.update",
-        "gitter.user.get", "gitter.user.me", "gitter.user.rooms.list",
-        "gitter.user.unreadItems.list", "gitter.user.unreadItems.markRead",
-        "gitter.stream.chatMessages", "gitter.stream.events",
+        "gitter.rooms.list",
+        "gitter.rooms.join",
+        "gitter.rooms.users.list",
+        "gitter.rooms.chatMessages.list",
+        "gitter.rooms.chatMessages.get",
+        "gitter.rooms.chatMessages.create",
+        "gitter.rooms.chatMessages.update",
+        "gitter.user.get",
+        "gitter.user.me",
+        "gitter.user.rooms.list",
+        "gitter.user.unreadItems.list",
+        "gitter.user.unreadItems.markRead",
+        "gitter.stream.chatMessages",
+        "gitter.stream.events",
     }
     api = REG.api("gitter")
     assert [(s.name, s.url, s.prefix) for s in api.servers] == [
