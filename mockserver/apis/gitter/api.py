@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from mockserver.apis.gitter import errors, paging, ratelimit, render, unread
+from mockserver.apis.gitter.guard import FailureLimit, client_of
 from mockserver.apis.gitter.markup import MarkupCache
 from mockserver.apis.gitter.world import (
     ONETOONE,
@@ -37,6 +38,7 @@ EVENTS = "events"
 ROOM_USERS_DEFAULT_LIMIT = 30  # gitterHQ/docs 04: limit default 30
 ROOM_USERS_MAX_LIMIT = 100  # [inferred]
 _STOP = object()
+_UNKNOWN: Any = object()  # no such token
 
 
 def topic(room_id: str, channel: str) -> str:
@@ -50,6 +52,7 @@ class GitterApi(BaseApi[World]):
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         super().__init__(registry, store, hub, settings)
         self._make_id = IdMaker(store.clock, self.state.next_id)
+        self.failures = FailureLimit(settings.auth_failure_limit)
         self.markups = MarkupCache(lambda username: None)  # replaced with each loaded world
 
     def _now(self) -> float:
@@ -101,13 +104,21 @@ class GitterApi(BaseApi[World]):
 
     # requests ----------------------------------------------------------------------------
     async def authenticate(self, call: Call) -> None:
+        """The token's user, else the documented 401 (``loginRequired`` for a token of no usable
+        user). With ``settings.auth_failure_limit``, a client past that many failed checks in a
+        minute gets Gitter's 429 instead, whatever its token (see :class:`~.guard.FailureLimit`)."""
         token = self._credential(call)
         world = self.world
-        if not token or token not in world.tokens:
-            raise ApiError(self.documented(call.endpoint, HTTPStatus.UNAUTHORIZED))
-        user_id = world.tokens[token]
-        if user_id is None or user_id not in world.users:
+        failures = self.failures
+        if failures.limit is not None and failures.blocked(client_of(call), self._now()):
+            raise ApiError(self.error(Problem.TOO_MANY_REQUESTS, "too many failed credential checks"))
+        user_id = world.tokens.get(token, _UNKNOWN) if token else _UNKNOWN
+        if user_id is _UNKNOWN or user_id is None or user_id not in world.users:
+            failures.failed(client_of(call), self._now())
+            if user_id is _UNKNOWN:
+                raise ApiError(self.documented(call.endpoint, HTTPStatus.UNAUTHORIZED))
             raise ApiError(self.documented(call.endpoint, HTTPStatus.UNAUTHORIZED, errors.LOGIN_REQUIRED))
+        assert isinstance(user_id, str)
         call.credential = token
         if HTTPStatus.TOO_MANY_REQUESTS in call.endpoint.responses and not ratelimit.hit(world, token, self._now()):
             reply = self.documented(call.endpoint, HTTPStatus.TOO_MANY_REQUESTS)
@@ -182,10 +193,12 @@ class GitterApi(BaseApi[World]):
         uri = str(call.params.get("uri", "")).strip().strip("/")
         if not uri:
             raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
-        room = world.room_by_uri(uri) or self._one_to_one(call, uri)
+        room = world.room_by_uri(uri)
+        if room is not None and room.security == PRIVATE and not room.is_member(me.id):
+            room = None  # a private room of others is answered as an unknown uri: no existence oracle
+        if room is None:
+            room = self._one_to_one(call, uri)
         if not room.is_member(me.id):
-            if room.security == PRIVATE:
-                raise ApiError(self.documented(call.endpoint, HTTPStatus.FORBIDDEN))
             room.add_member(me.id, timestamp(self.store.clock))
             room.event_log.append(("create", "users", me.id))
             self._publish(room, EVENTS)
@@ -203,7 +216,7 @@ class GitterApi(BaseApi[World]):
             now = timestamp(self.store.clock)
             room.add_member(me.id, now)
             room.add_member(other.id, now)
-            world.rooms[room.id] = room
+            world.add_room(room)
         return room
 
     @handles("gitter.rooms.users.list")
@@ -246,7 +259,7 @@ class GitterApi(BaseApi[World]):
             sent=now,
             status=call.params.get("status") is True,
         )
-        room.add_message(message)
+        world.add_message(room, message)
         unread.deliver(room, message, {member for member in room.members if member != me.id}, self.markups)
         room.last_access[me.id] = now
         room.message_log.append(message.id)

@@ -31,8 +31,10 @@ default world). Every key is optional except where noted::
 ``reset(None)`` loads the default world; ``reset({})`` (a seed file without a ``"gitter"``
 part) loads an empty one. Seeded messages are read by every member except those listed in
 ``unreadBy`` (an unread message that mentions a member also counts as a mention: the API marks
-those after loading, see :mod:`.unread`). A malformed world raises ``ValueError`` (the admin
-seed endpoint answers 400 and loads the default world).
+those after loading, see :mod:`.unread`). A malformed world raises :class:`~.guard.WorldError`
+(a ``ValueError``) naming the JSON path of the bad value, e.g. ``gitter.rooms[2].uri: ...``
+(the admin seed endpoint answers 400). Loading is linear in the size of the world: ids, uris
+and one-to-one pairs are indexed as they are read.
 """
 
 from __future__ import annotations
@@ -42,8 +44,20 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+from mockserver.apis.gitter.guard import (
+    WorldError,
+    expect_object,
+    fail,
+    field_bool,
+    field_choice,
+    field_int,
+    field_list,
+    field_objects,
+    field_text,
+    field_texts,
+)
 from mockserver.core.store import Clock, epoch_millis, iso_millis
 from mockserver.core.worlds import Credentials, entries, first, given
 
@@ -51,6 +65,7 @@ WORLD_FILE = Path(__file__).with_name("world.json")
 DEFAULT_RATE_LIMIT = 100
 ONETOONE = "ONETOONE"
 PRIVATE = "PRIVATE"
+GITHUB_TYPES = frozenset({"ORG", "REPO", ONETOONE, "ORG_CHANNEL", "REPO_CHANNEL", "USER_CHANNEL"})  # _defs.json Room.githubType
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$")
 
@@ -95,7 +110,7 @@ class Room:
     topic: str = ""
     security: str = "PUBLIC"
     tags: list[str] = field(default_factory=list)
-    members: list[str] = field(default_factory=list)  # user ids, in join order
+    members: dict[str, None] = field(default_factory=dict)  # user ids in join order (an ordered set)
     admins: set[str] = field(default_factory=set)
     messages: list[Message] = field(default_factory=list)  # oldest first
     by_id: dict[str, Message] = field(default_factory=dict)
@@ -116,13 +131,13 @@ class Room:
         return user_id in self.members
 
     def add_member(self, user_id: str, when: str) -> None:
-        if user_id not in self.members:
-            self.members.append(user_id)
+        self.members.setdefault(user_id)
         self.unread.setdefault(user_id, {})
         self.unread_mentions.setdefault(user_id, {})
         self.last_access.setdefault(user_id, when)
 
     def add_message(self, message: Message) -> None:
+        """Append ``message`` (use :meth:`World.add_message`, which also indexes its id)."""
         self.positions[message.id] = len(self.messages)
         self.messages.append(message)
         self.by_id[message.id] = message
@@ -150,22 +165,45 @@ class World:
     rooms: dict[str, Room] = field(default_factory=dict)  # in world order
     rate_limit: int = DEFAULT_RATE_LIMIT
     rate_windows: dict[str, list[float]] = field(default_factory=dict)  # token -> [window start, count]
+    # indexes, kept by add_room / add_message: every user, room and message id; lower-case uri ->
+    # room id; the two member ids of a one-to-one room -> its id
+    ids: set[str] = field(default_factory=set)
+    uris: dict[str, str] = field(default_factory=dict)
+    pairs: dict[frozenset[str], str] = field(default_factory=dict)
 
     def user_named(self, username: str) -> User | None:
         user_id = self.usernames.get(username.lower())
         return self.users.get(user_id) if user_id else None
 
     def room_by_uri(self, uri: str) -> Room | None:
-        wanted = uri.strip("/").lower()
-        return next((room for room in self.rooms.values() if room.uri is not None and room.uri.lower() == wanted), None)
+        room_id = self.uris.get(uri.strip("/").lower())
+        return self.rooms.get(room_id) if room_id is not None else None
 
     def one_to_one_between(self, first: str, second: str) -> Room | None:
-        pair = {first, second}
-        return next((room for room in self.rooms.values() if room.one_to_one and set(room.members) == pair), None)
+        room_id = self.pairs.get(frozenset((first, second)))
+        return self.rooms.get(room_id) if room_id is not None else None
 
     def has_id(self, value: str) -> bool:
-        """Whether a user, room or message already has this id (no set of all ids is built)."""
-        return value in self.users or value in self.rooms or any(value in room.by_id for room in self.rooms.values())
+        """Whether a user, room or message already has this id (an index: no room is visited)."""
+        return value in self.ids
+
+    def add_user(self, user: User) -> None:
+        self.users[user.id] = user
+        self.usernames[user.username.lower()] = user.id
+        self.ids.add(user.id)
+
+    def add_room(self, room: Room) -> None:
+        """Store ``room`` and index its id, uri and (one-to-one) member pair."""
+        self.rooms[room.id] = room
+        self.ids.add(room.id)
+        if room.uri is not None:
+            self.uris[room.uri.lower()] = room.id
+        if room.one_to_one and len(room.members) == 2:
+            self.pairs[frozenset(room.members)] = room.id
+
+    def add_message(self, room: Room, message: Message) -> None:
+        room.add_message(message)
+        self.ids.add(message.id)
 
 
 class IdMaker:
@@ -189,6 +227,10 @@ def kind_tag(kind: str) -> int:
 
 
 # loading ----------------------------------------------------------------------------
+ROOT = "gitter"
+MAX_RATE_LIMIT = 1_000_000
+
+
 def credentials(document: Mapping[str, Any]) -> Credentials:
     """Each user's first personal access token, by username."""
     return {
@@ -196,132 +238,128 @@ def credentials(document: Mapping[str, Any]) -> Credentials:
     }
 
 
-def _need(condition: bool, message: str) -> None:
-    if not condition:
-        _fail(message)
-
-
-def _fail(message: str) -> NoReturn:
-    raise ValueError(f"gitter world: {message}")
-
-
-def _object_id(value: Any, what: str, make: IdMaker, world: World, kind: str) -> str:
+def _object_id(raw: Mapping[str, Any], where: str, make: IdMaker, world: World, kind: str) -> str:
+    value = raw.get("id")
     if value is None:
         return make(world, kind)
-    _need(isinstance(value, str) and bool(_OBJECT_ID.match(value)), f"{what} id {value!r} is not 24 lower-case hex chars")
-    _need(not world.has_id(value), f"{what} id {value!r} is used twice")
-    return str(value)
+    if not isinstance(value, str) or not _OBJECT_ID.match(value):
+        fail(f"{where}.id", "24 lower-case hex characters", value)
+    if world.has_id(value):
+        raise WorldError(f"{where}.id: {value!r} is already the id of another user, room or message")
+    return value
 
 
-def _strings(value: Any, what: str) -> list[str]:
-    _need(isinstance(value, list) and all(isinstance(item, str) for item in value), f"{what} must be a list of strings")
-    return list(value)
+def _timestamp(raw: Mapping[str, Any], key: str, where: str, default: str | None) -> str | None:
+    value = raw.get(key, default)
+    if not (value is None or (isinstance(value, str) and _TIMESTAMP.match(value))):
+        fail(f"{where}.{key}", "a time like 2014-03-25T11:51:32.289Z", value)
+    return value
 
 
 def load(spec: Mapping[str, Any], clock: Clock, make: IdMaker) -> World:
-    """A fresh :class:`World` from its JSON description."""
-    _need(isinstance(spec, Mapping), "a world is a JSON object")
+    """A fresh :class:`World` from its JSON description (see the module docstring)."""
+    expect_object(spec, ROOT)
     world = World()
-    rate = spec.get("rateLimit", DEFAULT_RATE_LIMIT)
-    _need(isinstance(rate, int) and not isinstance(rate, bool) and rate > 0, "rateLimit must be a positive integer")
-    world.rate_limit = rate
-    for raw in spec.get("users", []):
-        _load_user(world, raw, make)
-    for token in _strings(spec.get("orphanTokens", []), "orphanTokens"):
-        _need(token not in world.tokens, f"token {token!r} is given twice")
+    world.rate_limit = field_int(spec, "rateLimit", ROOT, DEFAULT_RATE_LIMIT, 1, MAX_RATE_LIMIT)
+    for where, raw in field_objects(spec, "users", ROOT):
+        _load_user(world, raw, where, make)
+    for index, token in enumerate(field_texts(spec, "orphanTokens", ROOT, nonempty=True)):
+        if token in world.tokens:
+            raise WorldError(f"{ROOT}.orphanTokens[{index}]: this token is given twice")
         world.tokens[token] = None
     now = timestamp(clock)
-    for raw in spec.get("rooms", []):
-        _load_room(world, raw, make, now)
+    for where, raw in field_objects(spec, "rooms", ROOT):
+        _load_room(world, raw, where, make, now)
     return world
 
 
-def _load_user(world: World, raw: Any, make: IdMaker) -> None:
-    _need(isinstance(raw, Mapping), "each user is an object")
-    username = raw.get("username")
-    _need(isinstance(username, str) and bool(username.strip()), "each user needs a username")
-    _need(username.lower() not in world.usernames, f"username {username!r} is given twice")
+def _load_user(world: World, raw: Mapping[str, Any], where: str, make: IdMaker) -> None:
+    username = field_text(raw, "username", where)
+    if not username.strip():
+        fail(f"{where}.username", "a non-empty string", username)
+    if username.lower() in world.usernames:
+        raise WorldError(f"{where}.username: {username!r} is given twice")
     user = User(
-        id=_object_id(raw.get("id"), f"user {username}", make, world, "user"),
+        id=_object_id(raw, where, make, world, "user"),
         username=username,
-        display_name=str(raw.get("displayName", username)),
-        email=str(raw.get("email", "")),
-        password=str(raw.get("password", "")),
-        avatar_url=str(raw.get("avatarUrl", f"https://avatars.example.com/gitter/{username}")),
-        staff=bool(raw.get("staff", False)),
-        providers=tuple(_strings(raw.get("providers", ["github"]), f"user {username} providers")),
+        display_name=field_text(raw, "displayName", where, username),
+        email=field_text(raw, "email", where, ""),
+        password=field_text(raw, "password", where, ""),
+        avatar_url=field_text(raw, "avatarUrl", where, f"https://avatars.example.com/gitter/{username}"),
+        staff=field_bool(raw, "staff", where, False),
+        providers=tuple(field_texts(raw, "providers", where) if "providers" in raw else ("github",)),
     )
-    world.users[user.id] = user
-    world.usernames[username.lower()] = user.id
-    for token in _strings(raw.get("tokens", []), f"user {username} tokens"):
-        _need(bool(token) and token not in world.tokens, f"token of {username} is empty or given twice")
+    world.add_user(user)
+    for index, token in enumerate(field_texts(raw, "tokens", where, nonempty=True)):
+        if token in world.tokens:
+            raise WorldError(f"{where}.tokens[{index}]: this token is given twice")
         world.tokens[token] = user.id
 
 
-def _member_ids(world: World, names: list[str], what: str) -> list[str]:
-    ids = []
-    for name in names:
+def _member_ids(world: World, raw: Mapping[str, Any], key: str, where: str) -> list[str]:
+    """The user ids of the usernames listed under ``raw[key]``, each once, in order."""
+    ids: dict[str, None] = {}
+    for index, name in enumerate(field_texts(raw, key, where)):
         user = world.user_named(name)
-        _need(user is not None, f"{what}: unknown user {name!r}")
-        assert user is not None
-        if user.id not in ids:
-            ids.append(user.id)
-    return ids
+        if user is None:
+            raise WorldError(f"{where}.{key}[{index}]: unknown user {name!r}")
+        ids[user.id] = None
+    return list(ids)
 
 
-def _load_room(world: World, raw: Any, make: IdMaker, now: str) -> None:
-    _need(isinstance(raw, Mapping), "each room is an object")
-    github_type = raw.get("githubType", "REPO")
-    _need(isinstance(github_type, str), "githubType must be a string")
-    uri = raw.get("uri")
-    label = str(uri or raw.get("name") or github_type)
-    members = _member_ids(world, _strings(raw.get("members", []), f"room {label} members"), f"room {label}")
+def _load_room(world: World, raw: Mapping[str, Any], where: str, make: IdMaker, now: str) -> None:
+    github_type = field_choice(raw, "githubType", where, "REPO", GITHUB_TYPES)
+    members = _member_ids(world, raw, "members", where)
+    uri: str | None = None
     if github_type == ONETOONE:
-        _need(uri is None, f"ONETOONE room {label} must not have a uri")
-        _need(len(members) == 2, f"ONETOONE room {label} needs exactly two members")
+        if raw.get("uri") is not None:
+            fail(f"{where}.uri", "no uri on a ONETOONE room", raw["uri"])
+        if len(members) != 2:
+            raise WorldError(f"{where}.members: a ONETOONE room has exactly two members, got {len(members)}")
+        if frozenset(members) in world.pairs:
+            raise WorldError(f"{where}.members: these two users already have a ONETOONE room")
     else:
-        _need(isinstance(uri, str) and bool(uri.strip("/")), f"room {label} needs a uri")
-        _need(world.room_by_uri(str(uri)) is None, f"room uri {uri!r} is given twice")
+        uri = field_text(raw, "uri", where).strip("/")
+        if not uri:
+            fail(f"{where}.uri", "a room uri like org/repo", raw.get("uri"))
+        if uri.lower() in world.uris:
+            raise WorldError(f"{where}.uri: {uri!r} is given twice")
     room = Room(
-        id=_object_id(raw.get("id"), f"room {label}", make, world, "room"),
+        id=_object_id(raw, where, make, world, "room"),
         github_type=github_type,
-        uri=str(uri).strip("/") if uri is not None else None,
-        name=str(raw.get("name", uri or "")),
-        topic=str(raw.get("topic", "")),
-        security=str(raw.get("security", "PUBLIC")),
-        tags=_strings(raw.get("tags", []), f"room {label} tags"),
+        uri=uri,
+        name=field_text(raw, "name", where, uri or ""),
+        topic=field_text(raw, "topic", where, ""),
+        security=field_text(raw, "security", where, "PUBLIC"),
+        tags=field_texts(raw, "tags", where),
     )
-    world.rooms[room.id] = room
     for member in members:
         room.add_member(member, now)
-    room.admins = set(_member_ids(world, _strings(raw.get("admins", []), f"room {label} admins"), f"room {label} admins"))
-    for message in raw.get("messages", []):
-        _load_message(world, room, message, make, now)
+    world.add_room(room)
+    room.admins = set(_member_ids(world, raw, "admins", where))
+    for index, message in enumerate(field_list(raw, "messages", where)):
+        _load_message(world, room, message, f"{where}.messages[{index}]", make, now)
 
 
-def _load_message(world: World, room: Room, raw: Any, make: IdMaker, now: str) -> None:
-    # messages can be many: error texts are built only on failure
-    _need(isinstance(raw, Mapping), "each message is an object")
-    sender = world.user_named(str(raw.get("from", "")))
+def _load_message(world: World, room: Room, raw: Any, where: str, make: IdMaker, now: str) -> None:
+    expect_object(raw, where)
+    sender_name = field_text(raw, "from", where)
+    sender = world.user_named(sender_name)
     if sender is None:
-        _fail(f"message in room {room.uri or room.id}: unknown sender {raw.get('from')!r}")
-    text = raw.get("text")
-    _need(isinstance(text, str), "each message needs a text")
-    sent = raw.get("sent", now)
-    edited = raw.get("editedAt")
-    for value, what in ((sent, "sent"), (edited, "editedAt")):
-        if not (value is None or (isinstance(value, str) and _TIMESTAMP.match(value))):
-            _fail(f"message {what} {value!r} is not like 2014-03-25T11:51:32.289Z")
+        raise WorldError(f"{where}.from: unknown user {sender_name!r}")
+    text = field_text(raw, "text", where)
+    sent = _timestamp(raw, "sent", where, now)
+    edited = _timestamp(raw, "editedAt", where, None)
     message = Message(
-        id=_object_id(raw.get("id"), "message", make, world, "message"),
+        id=_object_id(raw, where, make, world, "message"),
         room_id=room.id,
         user_id=sender.id,
         text=text,
         sent=str(sent),
         edited_at=edited,
-        status=bool(raw.get("status", False)),
+        status=field_bool(raw, "status", where, False),
         v=2 if edited else 1,
     )
-    room.add_message(message)
-    unread_by = set(_member_ids(world, _strings(raw["unreadBy"], "unreadBy"), "unreadBy")) if "unreadBy" in raw else set()
+    world.add_message(room, message)
+    unread_by = set(_member_ids(world, raw, "unreadBy", where)) if "unreadBy" in raw else set()
     room.receive(message, unread_by)
