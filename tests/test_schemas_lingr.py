@@ -68,7 +68,8 @@ def with_(obj: dict, **changes: Any) -> dict:
 
 
 def test_lingr_ids_and_models(reg: Registry) -> None:
-    assert sorted(ep.id for ep in reg.endpoints_of("lingr")) == sorted(ENDPOINT_IDS)
+    # the documented endpoints are all there; new ones need no edit here (CONTRIBUTING.md)
+    assert set(ENDPOINT_IDS) <= {ep.id for ep in reg.endpoints_of("lingr")}
     assert sorted(m.id for m in reg.models_of("lingr")) == sorted(
         f"lingr.{name}" for name in ["Message", "Member", "Bot", "Room", "Presence", "Event", "ErrorBody"]
     )
