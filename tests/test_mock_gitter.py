@@ -432,12 +432,12 @@ def test_reset_loads_a_world_and_secrets_lists_credentials(app: Any) -> None:
 @pytest.mark.parametrize(
     ("world", "path"),
     [
-        ({"users": [{"username": "a"}, {"username": "A"}]}, "gitter.users[1].username"),
-        ({"users": [{"username": "a", "id": "xyz"}]}, "gitter.users[0].id"),
-        ({"rooms": [{"uri": "x", "members": ["ghost"]}]}, "gitter.rooms[0].members[0]"),
-        ({"users": [{"username": "a"}], "rooms": [{"githubType": "ONETOONE", "members": ["a"]}]}, "gitter.rooms[0].members"),
-        ({"users": [{"username": "a"}], "rooms": [{"githubType": "REPO", "members": ["a"]}]}, "gitter.rooms[0].uri"),
-        ({"rateLimit": 0}, "gitter.rateLimit"),
+        ({"users": [{"username": "a"}, {"username": "A"}]}, "$.users[1].username"),
+        ({"users": [{"username": "a", "id": "xyz"}]}, "$.users[0].id"),
+        ({"rooms": [{"uri": "x", "members": ["ghost"]}]}, "$.rooms[0].members[0]"),
+        ({"users": [{"username": "a"}], "rooms": [{"githubType": "ONETOONE", "members": ["a"]}]}, "$.rooms[0].members"),
+        ({"users": [{"username": "a"}], "rooms": [{"githubType": "REPO", "members": ["a"]}]}, "$.rooms[0].uri"),
+        ({"rateLimit": 0}, "$.rateLimit"),
     ],
 )
 def test_a_malformed_world_is_refused(app: Any, world: dict[str, Any], path: str) -> None:

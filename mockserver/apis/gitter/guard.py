@@ -3,8 +3,8 @@ the same file, letter for letter (tests/test_hardening_apis.py keeps them so), b
 imports nothing but ``mockserver.core`` and itself; they are meant to move into the core as one.
 
 * :class:`WorldError` and the ``expect_*`` / ``field_*`` readers: a world document checked value
-  by value, a failure naming the JSON path of the bad value, e.g.
-  ``rocketchat.users[0].createdAt: expected an ISO time string, got 5``. Paths are written only on
+  by value, a failure naming the JSON path of the bad value in the API's part of the seed, e.g.
+  ``$.users[0].createdAt: expected an ISO time string, got 5``. Paths are written only on
   failure (``where`` is the path of the object read; the readers add the key).
 * :func:`same_secret`: two texts compared as UTF-8 bytes in constant time (``compare_digest`` on
   ``str`` raises for non-ASCII text).
@@ -28,8 +28,14 @@ _MISSING: Any = object()
 
 
 class WorldError(ValueError):
-    """A world document (an API's part of a seed) of the wrong shape; the message starts with the
-    JSON path of the bad value."""
+    """A world document (an API's part of a seed) an API cannot load: ``path`` (a JSON path into
+    the API's part, e.g. ``$.users[0].username``) and what is wrong (the core's
+    ``mockserver.core.worlds.WorldError`` in waiting)."""
+
+    def __init__(self, path: str, what: str) -> None:
+        super().__init__(f"{path}: {what}")
+        self.path = path
+        self.what = what
 
 
 def describe(value: Any) -> str:
@@ -53,7 +59,7 @@ def describe(value: Any) -> str:
 
 
 def fail(where: str, wanted: str, value: Any = _MISSING) -> NoReturn:
-    raise WorldError(f"{where}: expected {wanted}, got {describe(value)}")
+    raise WorldError(where, f"expected {wanted}, got {describe(value)}")
 
 
 def expect_object(value: Any, where: str) -> Mapping[str, Any]:

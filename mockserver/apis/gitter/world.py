@@ -227,7 +227,7 @@ def kind_tag(kind: str) -> int:
 
 
 # loading ----------------------------------------------------------------------------
-ROOT = "gitter"
+ROOT = "$"
 MAX_RATE_LIMIT = 1_000_000
 
 
@@ -245,7 +245,7 @@ def _object_id(raw: Mapping[str, Any], where: str, make: IdMaker, world: World, 
     if not isinstance(value, str) or not _OBJECT_ID.match(value):
         fail(f"{where}.id", "24 lower-case hex characters", value)
     if world.has_id(value):
-        raise WorldError(f"{where}.id: {value!r} is already the id of another user, room or message")
+        raise WorldError(f"{where}.id", f"{value!r} is already the id of another user, room or message")
     return value
 
 
@@ -265,7 +265,7 @@ def load(spec: Mapping[str, Any], clock: Clock, make: IdMaker) -> World:
         _load_user(world, raw, where, make)
     for index, token in enumerate(field_texts(spec, "orphanTokens", ROOT, nonempty=True)):
         if token in world.tokens:
-            raise WorldError(f"{ROOT}.orphanTokens[{index}]: this token is given twice")
+            raise WorldError(f"{ROOT}.orphanTokens[{index}]", "this token is given twice")
         world.tokens[token] = None
     now = timestamp(clock)
     for where, raw in field_objects(spec, "rooms", ROOT):
@@ -278,7 +278,7 @@ def _load_user(world: World, raw: Mapping[str, Any], where: str, make: IdMaker) 
     if not username.strip():
         fail(f"{where}.username", "a non-empty string", username)
     if username.lower() in world.usernames:
-        raise WorldError(f"{where}.username: {username!r} is given twice")
+        raise WorldError(f"{where}.username", f"{username!r} is given twice")
     user = User(
         id=_object_id(raw, where, make, world, "user"),
         username=username,
@@ -292,7 +292,7 @@ def _load_user(world: World, raw: Mapping[str, Any], where: str, make: IdMaker) 
     world.add_user(user)
     for index, token in enumerate(field_texts(raw, "tokens", where, nonempty=True)):
         if token in world.tokens:
-            raise WorldError(f"{where}.tokens[{index}]: this token is given twice")
+            raise WorldError(f"{where}.tokens[{index}]", "this token is given twice")
         world.tokens[token] = user.id
 
 
@@ -302,7 +302,7 @@ def _member_ids(world: World, raw: Mapping[str, Any], key: str, where: str) -> l
     for index, name in enumerate(field_texts(raw, key, where)):
         user = world.user_named(name)
         if user is None:
-            raise WorldError(f"{where}.{key}[{index}]: unknown user {name!r}")
+            raise WorldError(f"{where}.{key}[{index}]", f"unknown user {name!r}")
         ids[user.id] = None
     return list(ids)
 
@@ -315,15 +315,15 @@ def _load_room(world: World, raw: Mapping[str, Any], where: str, make: IdMaker, 
         if raw.get("uri") is not None:
             fail(f"{where}.uri", "no uri on a ONETOONE room", raw["uri"])
         if len(members) != 2:
-            raise WorldError(f"{where}.members: a ONETOONE room has exactly two members, got {len(members)}")
+            raise WorldError(f"{where}.members", f"a ONETOONE room has exactly two members, got {len(members)}")
         if frozenset(members) in world.pairs:
-            raise WorldError(f"{where}.members: these two users already have a ONETOONE room")
+            raise WorldError(f"{where}.members", "these two users already have a ONETOONE room")
     else:
         uri = field_text(raw, "uri", where).strip("/")
         if not uri:
             fail(f"{where}.uri", "a room uri like org/repo", raw.get("uri"))
         if uri.lower() in world.uris:
-            raise WorldError(f"{where}.uri: {uri!r} is given twice")
+            raise WorldError(f"{where}.uri", f"{uri!r} is given twice")
     room = Room(
         id=_object_id(raw, where, make, world, "room"),
         github_type=github_type,
@@ -346,7 +346,7 @@ def _load_message(world: World, room: Room, raw: Any, where: str, make: IdMaker,
     sender_name = field_text(raw, "from", where)
     sender = world.user_named(sender_name)
     if sender is None:
-        raise WorldError(f"{where}.from: unknown user {sender_name!r}")
+        raise WorldError(f"{where}.from", f"unknown user {sender_name!r}")
     text = field_text(raw, "text", where)
     sent = _timestamp(raw, "sent", where, now)
     edited = _timestamp(raw, "editedAt", where, None)

@@ -16,6 +16,7 @@ from typing import Any
 
 from mockserver.apis.lingr import auth, events, render
 from mockserver.apis.lingr.errors import INVALID_SESSION, NOT_FOUND, PROBLEM_CODES, LingrError, body, jsonp
+from mockserver.apis.lingr.guard import FailureLimit, client_of
 from mockserver.apis.lingr.world import OFFSET_FORMAT, WORLD_FILE, Z_FORMAT, Event, Message, Room, Session, User, World, credentials, load
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply
@@ -27,9 +28,20 @@ from mockserver.core.worlds import Credentials
 
 log = logging.getLogger("chatmock.lingr")
 ARCHIVE_LIMIT = 100  # inferred: get_archives' server default is unknown; clients send 100
+# get_archives' largest page: a mock maximum [inferred: the Lingr memo and clients give none
+# (lingr.md 3.6; seed 002); clients ask for 100] -- a larger limit is read as this one
+ARCHIVE_MAX = 1000
+MAX_NUMBER = 10**18  # a digit parameter longer than int() is asked to read is read as this
 TRUE_VALUES = frozenset({"true", "1"})  # subscribe's `reset`: lingr-vim sends "true", AnyEvent-Lingr 1
 Body = dict[str, Any]
 Method = Callable[["LingrApi", Call], Awaitable[Body]]
+
+
+def digits(value: Any, most: int = MAX_NUMBER) -> int:
+    """A parameter the schema allows only digits in, as an integer of at most ``most`` (a digit
+    string too long for ``int()`` to read is read as ``most``)."""
+    text = str(value).lstrip("0") or "0"
+    return most if len(text) > 18 else min(int(text), most)
 
 
 def lingr(method: Method) -> Callable[[LingrApi, Call], Awaitable[Reply]]:
@@ -63,6 +75,8 @@ class LingrApi(BaseApi[World]):
         self.status = statuses.pop()  # every Lingr answer, errors included, has this status (200)
         messages = registry.model(f"{self.name}.Room").schema["properties"]["messages"]
         self.latest = int(messages["maxItems"])  # room/show's "latest 30 messages"
+        self.failures = FailureLimit(settings.auth_failure_limit)
+        self.idle = settings.session_idle_timeout  # None: sessions live until destroyed or reset
 
     # the world ---------------------------------------------------------------------
     def load_world(self, spec: Mapping[str, Any]) -> World:
@@ -91,15 +105,35 @@ class LingrApi(BaseApi[World]):
         return JsonReply(self.status, body(str(code) if code is not None else PROBLEM_CODES[Problem.BAD_REQUEST]))
 
     async def authenticate(self, call: Call) -> None:
+        """The call's live session, else ``invalid_session``. With ``settings.session_idle_timeout``
+        a session unused for longer ends on its next use (``invalid_session``); with
+        ``settings.auth_failure_limit`` a client past that many failed checks in a minute is
+        answered ``rate_limited`` (:class:`~.guard.FailureLimit`)."""
         if call.endpoint.auth is None:
             return
+        failures = self.failures
+        if failures.limit is not None:
+            self.refuse_if_throttled(call)
         session = auth.session_of(self.world, call)
+        if session is not None and self.idle is not None and not self.world.last_use.fresh(session.id, self.now_seconds(), self.idle):
+            self.end_session(session)
+            session = None
         if session is None:
+            failures.failed(client_of(call), self.now_seconds())
             if auth.wants_jsonp(call):
                 return  # the handler answers invalid_session, wrapped in the callback
             raise ApiError(self.documented(call.endpoint, self.status, INVALID_SESSION))
         call.principal = session
         call.credential = session.id
+
+    def refuse_if_throttled(self, call: Call) -> None:
+        if self.failures.blocked(client_of(call), self.now_seconds()):
+            raise ApiError(self.error(Problem.TOO_MANY_REQUESTS, "too many failed credential checks; try again in a minute"))
+
+    def end_session(self, session: Session) -> None:
+        """Destroyed or idle too long: gone from every index; its held observers answer at once."""
+        self.world.drop_session(session.id)
+        self.hub.publish(events.topic(session.id))
 
     # helpers ---------------------------------------------------------------------
     def finish(self, call: Call, value: Body) -> Reply:
@@ -114,10 +148,13 @@ class LingrApi(BaseApi[World]):
     def now(self, fmt: str = Z_FORMAT) -> str:
         return self.store.clock.now().strftime(fmt)
 
+    def now_seconds(self) -> float:
+        return self.store.clock.timestamp()
+
     def room_of(self, user: User, room_id: str) -> Room:
         """A room the user belongs to; any other (or unknown) room is ``not_found``."""
         room = self.world.rooms.get(room_id)
-        if room is None or user.username not in room.members:
+        if room is None or user.username not in room.member_set:
             raise LingrError(NOT_FOUND, f"room not found: {room_id}")
         return room
 
@@ -131,8 +168,8 @@ class LingrApi(BaseApi[World]):
         return [self.room_of(user, name) for name in dict.fromkeys(names)]
 
     def message_of(self, user: User, call: Call) -> Message:
-        message = self.world.messages.get(int(call.params["message"]))
-        if message is None or user.username not in self.world.rooms[message.room].members:
+        message = self.world.messages.get(digits(call.params["message"]))
+        if message is None or user.username not in self.world.rooms[message.room].member_set:
             raise LingrError(NOT_FOUND, f"message not found: {call.params['message']}")
         return message
 
@@ -145,11 +182,24 @@ class LingrApi(BaseApi[World]):
     @handles("lingr.session.create")
     @lingr
     async def session_create(self, call: Call) -> Body:
-        world = self.world
-        user = auth.login(world, str(call.params["user"]), str(call.params["password"]))
+        """A new session; its id and its public id are random 6-character base62 ids, neither
+        of them any id in use (the cost of a login does not grow with the sessions)."""
+        world, now = self.world, self.now_seconds()
+        if self.failures.limit is not None:
+            self.refuse_if_throttled(call)
+        if self.idle is not None:
+            for session_id in world.last_use.idle(now, self.idle):  # the idle ones end (oldest first)
+                found = world.sessions.get(session_id)
+                if found is not None:
+                    self.end_session(found)
+        try:
+            user = auth.login(world, str(call.params["user"]), str(call.params["password"]))
+        except LingrError:
+            self.failures.failed(client_of(call), now)
+            raise
         session_id = world.new_public_id()
         session = Session(session_id, world.new_public_id(), user.username)
-        world.sessions[session_id] = session
+        world.add_session(session, now)
         self.presence(session, user, "online")
         return render.session(session, user)
 
@@ -165,8 +215,7 @@ class LingrApi(BaseApi[World]):
         world = self.world
         session, user = auth.require(world, call)
         self.presence(session, user, "offline")
-        del world.sessions[session.id]
-        self.hub.publish(events.topic(session.id))  # its held observers answer invalid_session
+        self.end_session(session)  # its held observers answer invalid_session
         return {"status": "ok"}
 
     # user / room -------------------------------------------------------------------
@@ -188,8 +237,8 @@ class LingrApi(BaseApi[World]):
     async def room_get_archives(self, call: Call) -> Body:
         _, user = auth.require(self.world, call)
         room = self.room_of(user, str(call.params["room"]))
-        before = int(call.params["before"])
-        limit = int(call.params.get("limit", ARCHIVE_LIMIT))
+        before = digits(call.params["before"])
+        limit = digits(call.params.get("limit", ARCHIVE_LIMIT), ARCHIVE_MAX)
         end = bisect.bisect_left(room.message_ids, before)  # strictly older than `before`
         chosen = room.message_ids[max(0, end - limit) : end] if limit > 0 else []
         return {"status": "ok", "messages": [render.message(self.world.messages[message_id]) for message_id in chosen]}
@@ -199,10 +248,7 @@ class LingrApi(BaseApi[World]):
     async def room_subscribe(self, call: Call) -> Body:
         session, user = auth.require(self.world, call)
         rooms = {room.id for room in self.rooms_of(call, user)}
-        if str(call.params.get("reset", "")).lower() in TRUE_VALUES:
-            session.subscriptions = rooms
-        else:
-            session.subscriptions |= rooms
+        self.world.subscribe(session, rooms, replace=str(call.params.get("reset", "")).lower() in TRUE_VALUES)
         self.hub.publish(events.topic(session.id))  # a held observe re-checks with the new rooms
         return {"status": "ok", "counter": self.world.counter}
 
@@ -210,7 +256,7 @@ class LingrApi(BaseApi[World]):
     @lingr
     async def room_unsubscribe(self, call: Call) -> Body:
         session, user = auth.require(self.world, call)
-        session.subscriptions -= {room.id for room in self.rooms_of(call, user)}
+        self.world.unsubscribe(session, {room.id for room in self.rooms_of(call, user)})
         return {"status": "ok", "counter": 0}
 
     @handles("lingr.room.say")
@@ -234,6 +280,7 @@ class LingrApi(BaseApi[World]):
             local_id=local_id if isinstance(local_id, str) and local_id else None,
         )
         world.messages[message.id] = message
+        world.shown.add(session.public_id)  # no later session id may be this public id
         room.message_ids.append(message.id)
         rendered = render.message(message)
         events.emit(world, self.hub, room.id, "message", rendered)
@@ -266,19 +313,22 @@ class LingrApi(BaseApi[World]):
     @handles("lingr.event.observe")
     @lingr
     async def event_observe(self, call: Call) -> Body:
-        session, _ = auth.require(self.world, call)
+        world = self.world
+        session, _ = auth.require(world, call)
         session_id = session.id
-        counter = int(call.params["counter"])
+        counter = digits(call.params["counter"])
 
         def check() -> list[Event] | str | None:
-            live = self.world.sessions.get(session_id)
-            if live is None:
-                return INVALID_SESSION  # destroyed (or the world was reset) while held
-            return events.after(self.world, live, counter) or None
+            live = world.sessions.get(session_id)
+            if live is None or self.world is not world:
+                return INVALID_SESSION  # destroyed, ended or the world replaced while held
+            return events.after(world, live, counter) or None
 
         outcome: list[Event] | str | None = await call.hold(
             self.hub.wait_for([events.topic(session_id)], check, self.settings.longpoll_timeout)
         )
+        if self.idle is not None and session_id in world.sessions:
+            world.last_use.touch(session_id, self.now_seconds())  # a held observe kept it in use
         # timeout: no events key, the counter unchanged [inferred: undocumented; lingr-vim and
         # lingr.rb read events and counter only if present]
         if outcome is None:

@@ -4,6 +4,7 @@ auth scheme of ``_api.json``) -> the :class:`Session` it names, or ``invalid_ses
 from __future__ import annotations
 
 from mockserver.apis.lingr.errors import INVALID_CREDENTIALS, INVALID_SESSION, LingrError
+from mockserver.apis.lingr.guard import same_secret
 from mockserver.apis.lingr.world import Session, User, World
 from mockserver.core.call import Call
 
@@ -39,8 +40,9 @@ def require(world: World, call: Call) -> tuple[Session, User]:
 
 
 def login(world: World, name: str, password: str) -> User:
-    """session/create: ``user`` is the username or the e-mail address."""
+    """session/create: ``user`` is the username or the e-mail address. The password is compared
+    as bytes in constant time, and an unknown user costs the same comparison (same answer too)."""
     user = world.find_user(name)
-    if user is None or user.password != password:
+    if not same_secret(password, user.password if user is not None else None) or user is None:
         raise LingrError(INVALID_CREDENTIALS)
     return user

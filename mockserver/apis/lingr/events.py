@@ -19,9 +19,8 @@ def topic(session_id: str) -> str:
 def emit(world: World, hub: Hub, room: str, kind: str, payload: dict[str, Any]) -> Event:
     """Append an event of ``room`` and wake every observer subscribed to it."""
     event = world.add_event(room, kind, payload)
-    for session in list(world.sessions.values()):
-        if room in session.subscriptions:
-            hub.publish(topic(session.id))
+    for session_id in list(world.subscribers.get(room, ())):  # the room's subscribers: no pass over every session
+        hub.publish(topic(session_id))
     return event
 
 
