@@ -2,133 +2,409 @@
 credentials, journal, strict-mode violations, held requests, the clock, OpenAPI export and a
 docs page.
 
-Each route reads the app's :class:`~mockserver.mock.ChatMock` from ``request.app.state.chatmock``.
-With an admin token (``request.app.state.admin_token``) every route needs it in the
-``x-chatmock-admin-token`` header.
+Who may call it, checked in this order (every refusal, like every other admin error, is JSON
+``{"error": "<one line>"}``, never plain text and never a traceback):
+
+1. **Host** (403): the request's ``Host`` is a loopback name (``127.0.0.1``, ``localhost``,
+   ``[::1]`` or ``::1``, and ``testserver``, the name Starlette's TestClient sends), with or
+   without a port, or one of ``Settings.admin_hosts`` (``create_app(admin_hosts=...)``,
+   ``chatmock serve --admin-host``). A page whose name was rebound to 127.0.0.1 (DNS
+   rebinding) still sends its own name, so it is refused; so is a request without ``Host``.
+2. **Origin** (403): a request that carries ``Origin`` (a browser sends it on every
+   cross-origin request and on same-origin POSTs) must come from such a host too;
+   ``Origin: null`` is refused. A page elsewhere cannot even send a bodiless ``POST /reset``.
+3. **Admin token** (401), when the app has one: the ``x-chatmock-admin-token`` header, or the
+   ``chatmock_admin`` cookie. A browser gets the cookie by opening a page once with the token
+   in its address, ``GET /__chatmock/docs?admin_token=<token>``: the answer sets the cookie
+   (``HttpOnly; SameSite=Strict; Path=/__chatmock``, holding a digest of the token, not the
+   token) and redirects (303) to the page without the token in its address. Any later admin
+   request from that browser may use the cookie instead of the header; ``SameSite=Strict``
+   keeps other sites' requests from carrying it.
+4. **Route and method**: 404, 405 with ``Allow``.
+5. **POST bodies** are JSON only: ``Content-Type: application/json`` (a charset parameter is
+   fine), else 415, a body without a content type included; a bodiless POST (``/reset``) needs
+   none. A JSON body therefore always costs a browser a CORS preflight, which fails: the admin
+   API never sends a CORS header. A seed is at most ``Settings.seed_limit`` bytes (413); a
+   body must arrive within ``Settings.read_timeout`` (408).
+
+Anything that still fails inside a route is a 500 ``{"error": "chatmock admin failed: ..."}``
+(logged).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
-import json
+import logging
+import math
+import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
 
+from mockserver.core import parse
 from mockserver.core.openapi import openapi_document
 from mockserver.core.registry import UnknownIdError
-from mockserver.mock import ChatMock
+from mockserver.core.store import ClockError
+from mockserver.mock import ChatMock, SeedError
+
+log = logging.getLogger("chatmock")
 
 ADMIN_PREFIX = "/__chatmock"
 ADMIN_HEADER = "x-chatmock-admin-token"
-Endpoint = Callable[[Request], Awaitable[Response]]
+ADMIN_COOKIE = "chatmock_admin"
+ADMIN_QUERY = "admin_token"  # the query parameter that turns into the cookie, on pages only
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]", "::1", "testserver"})
+ADMIN_BODY_LIMIT = 64 * 1024  # every admin POST body but a seed's
+JOURNAL_FILTERS = ("endpoint", "limit", "since")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+class AdminError(Exception):
+    """Answer ``{"error": message}`` with ``status`` at once."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
 
 
 def is_admin_path(path: str) -> bool:
     return path.startswith(ADMIN_PREFIX) and (len(path) == len(ADMIN_PREFIX) or path[len(ADMIN_PREFIX)] == "/")
 
 
-def _mock(request: Request) -> ChatMock:
-    mock: ChatMock = request.app.state.chatmock
-    return mock
+def admin_hostname(host: str) -> str:
+    """The name in a ``Host`` (or ``Origin`` authority) value, lower case, without its port:
+    ``LocalHost:8000`` -> ``localhost``, ``[::1]:8000`` -> ``[::1]``, ``::1`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[: end + 1] if end > 0 else ""
+    if host.count(":") > 1:  # a bare IPv6 address
+        return host
+    return host.partition(":")[0]
 
 
-def guarded(endpoint: Endpoint) -> Endpoint:
-    """``endpoint`` behind the app's admin token, when it has one."""
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=dict(headers or {}))
 
-    async def run(request: Request) -> Response:
-        token: str | None = request.app.state.admin_token
-        if token is not None:
-            given = request.headers.get(ADMIN_HEADER, "")
-            if not secrets.compare_digest(given.encode(), token.encode()):
-                return JSONResponse({"error": f"admin token required in the {ADMIN_HEADER} header"}, status_code=401)
-        return await endpoint(request)
 
-    return run
+def _shown(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Callable[[AdminRequest], Awaitable[Response]]
+    methods: tuple[str, ...]
+    page: bool = False  # an HTML page: may be opened with ?admin_token= (see the module docstring)
+
+
+@dataclass
+class AdminRequest:
+    """One admin request: Starlette's view of it, the mock, and its JSON body (POST)."""
+
+    request: Request
+    mock: ChatMock
+    body: Any = None
+    path_param: str = ""
+
+
+class AdminApi:
+    """The ASGI app of ``/__chatmock/...`` for one :class:`ChatMock`."""
+
+    def __init__(self, mock: ChatMock, admin_token: str | None) -> None:
+        self.mock = mock
+        self.token = admin_token
+        self._cookie = _cookie_value(admin_token) if admin_token is not None else None
+        self.routes: dict[str, Route] = {
+            "/health": Route(health, ("GET",)),
+            "/reset": Route(reset, ("POST",)),
+            "/seed": Route(seed, ("GET", "POST")),
+            "/credentials": Route(credentials, ("GET",)),
+            "/journal": Route(journal, ("GET", "DELETE")),
+            "/violations": Route(violations, ("GET",)),
+            "/waiters": Route(waiters, ("GET",)),
+            "/clock": Route(clock, ("GET", "POST")),
+            "/openapi/{api}.json": Route(openapi, ("GET",)),
+            "/docs": Route(docs, ("GET",), page=True),
+        }
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        return LOOPBACK_NAMES | self.mock.settings.admin_hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self._answer(request)
+        except AdminError as error:
+            response = _error(error.status, error.message, error.headers)
+        except Exception as error:  # never Starlette's plain-text 500
+            log.exception("admin %s %s failed", scope.get("method"), scope.get("path"))
+            response = _error(500, f"chatmock admin failed: {type(error).__name__}")
+        if scope.get("method") == "HEAD":
+            response.body = b""  # the headers of the GET answer, without its body
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
+        self._check_host(request)
+        self._check_origin(request)
+        path = request.url.path[len(ADMIN_PREFIX) :] or "/"
+        route, path_param = self._route(path)
+        page_login = route is not None and route.page and ADMIN_QUERY in request.query_params
+        if not page_login:
+            self._check_token(request)
+        if route is None:
+            raise AdminError(404, f"no admin route {_shown(request.url.path)}; routes: {', '.join(sorted(self.routes))}")
+        method = "GET" if request.method == "HEAD" else request.method
+        if method not in route.methods:
+            allowed = ", ".join(route.methods)
+            raise AdminError(
+                405, f"{_shown(request.method)} is not allowed on {ADMIN_PREFIX}{path}; allowed: {allowed}", {"Allow": allowed}
+            )
+        if page_login:
+            return self._login(request)
+        body = await self._body(request, path) if method == "POST" else None
+        return await route.handler(AdminRequest(request, self.mock, body, path_param))
+
+    # the rules --------------------------------------------------------------------------
+    def _check_host(self, request: Request) -> None:
+        host = request.headers.get("host")
+        if host is None or admin_hostname(host) not in self.allowed_hosts:
+            shown = "no Host" if host is None else f"Host {_shown(host)}"
+            raise AdminError(
+                403,
+                f"{shown} is refused: the admin API answers only loopback names (127.0.0.1, localhost, [::1]) "
+                "and the configured admin hosts (--admin-host)",
+            )
+
+    def _check_origin(self, request: Request) -> None:
+        origin = request.headers.get("origin")
+        if origin is None:
+            return
+        scheme, separator, authority = origin.partition("://")
+        if (
+            not separator
+            or scheme.lower() not in ("http", "https")
+            or admin_hostname(authority.partition("/")[0]) not in self.allowed_hosts
+        ):
+            raise AdminError(403, f"Origin {_shown(origin)} is refused: the admin API answers no cross-site request")
+
+    def _check_token(self, request: Request) -> None:
+        if self.token is None:
+            return
+        given = request.headers.get(ADMIN_HEADER)
+        if given is not None and secrets.compare_digest(given.encode("utf-8"), self.token.encode("utf-8")):
+            return
+        cookie = request.cookies.get(ADMIN_COOKIE)
+        if (
+            cookie is not None
+            and self._cookie is not None
+            and secrets.compare_digest(cookie.encode("utf-8", "replace"), self._cookie.encode())
+        ):
+            return
+        raise AdminError(
+            401,
+            f"admin token required in the {ADMIN_HEADER} header (or the {ADMIN_COOKIE} cookie a browser gets "
+            f"from {ADMIN_PREFIX}/docs?{ADMIN_QUERY}=<token>)",
+        )
+
+    def _login(self, request: Request) -> Response:
+        """A page opened with ``?admin_token=``: set the cookie, send the browser to the page
+        without the token in its address."""
+        if self.token is None:
+            return RedirectResponse(request.url.path, status_code=303)
+        given = request.query_params.get(ADMIN_QUERY, "")
+        if not secrets.compare_digest(given.encode("utf-8", "replace"), self.token.encode("utf-8")):
+            raise AdminError(401, f"wrong admin token in {ADMIN_QUERY}")
+        response = RedirectResponse(request.url.path, status_code=303)
+        assert self._cookie is not None
+        response.set_cookie(ADMIN_COOKIE, self._cookie, path=ADMIN_PREFIX, httponly=True, samesite="strict")
+        return response
+
+    def _route(self, path: str) -> tuple[Route | None, str]:
+        route = self.routes.get(path)
+        if route is not None:
+            return route, ""
+        if path.startswith("/openapi/") and path.endswith(".json"):
+            name = path[len("/openapi/") : -len(".json")]
+            if name and "/" not in name:
+                return self.routes["/openapi/{api}.json"], name
+        return None, ""
+
+    async def _body(self, request: Request, path: str) -> Any:
+        """A POST's JSON body (None when it has none), by the rules of the module docstring."""
+        headers = request.headers
+        content_type = headers.get("content-type")
+        kind = parse.media_type(content_type or "")
+        if content_type is not None and kind != "application/json":
+            raise AdminError(415, f"admin POST bodies are application/json, not {_shown(kind or content_type)}")
+        settings = self.mock.settings
+        limit = settings.seed_limit if path == "/seed" else ADMIN_BODY_LIMIT
+        try:
+            raw = await parse.read_body(
+                request.receive,
+                headers.get("content-length"),
+                limit,
+                self.mock.dispatcher.deadlines,
+                "transfer-encoding" in headers,
+            )
+        except parse.TooLarge as error:
+            raise AdminError(413, f"{error} of {ADMIN_PREFIX}{path}") from None
+        except parse.BadRequest as error:
+            raise AdminError(400, str(error)) from None
+        except parse.ReadTimeout as error:
+            raise AdminError(408, str(error), {"Connection": "close"}) from None
+        if not raw.strip():
+            return None
+        if content_type is None:
+            raise AdminError(415, "admin POST bodies are application/json; this one has no Content-Type")
+        try:
+            return parse.json_document(raw)
+        except parse.BadRequest as error:
+            what = "bad seed" if path == "/seed" else "bad request"
+            raise AdminError(400, f"{what}: {error}") from None
+
+
+def _cookie_value(token: str) -> str:
+    """What the cookie holds: a digest of the token (the token itself never sits in a browser)."""
+    return hmac.new(token.encode("utf-8"), b"chatmock admin cookie", hashlib.sha256).hexdigest()
 
 
 # the routes ---------------------------------------------------------------------------------
-async def health(request: Request) -> Response:
-    mock = _mock(request)
+async def health(call: AdminRequest) -> Response:
+    mock = call.mock
     return JSONResponse({"status": "ok", "apis": list(mock.modules), "strict": mock.settings.strict})
 
 
-async def reset(request: Request) -> Response:
-    _mock(request).reset(None)
+async def reset(call: AdminRequest) -> Response:
+    """Every default world, on the real clock; journal and violations emptied; held requests released."""
+    call.mock.reset(None)
     return JSONResponse({"status": "reset", "world": "default"})
 
 
-async def seed(request: Request) -> Response:
-    """POST: load a seed document (a bad one answers 400 and loads the default world); GET:
-    the world document in force per API."""
-    mock = _mock(request)
-    if request.method == "GET":
+async def seed(call: AdminRequest) -> Response:
+    """POST: load a seed document, validated completely first (see ``ChatMock.reset``): a bad
+    one is a 400 ``bad seed: <api>: <path>: <what>`` and the world in force stays as it was;
+    GET: the world document in force per API."""
+    mock = call.mock
+    if call.request.method != "POST":
         return JSONResponse({"seed": mock.world_documents()})
+    world = call.body
+    if world is None:
+        raise AdminError(400, "bad seed: $: the body is empty; a seed is a JSON object keyed by API name")
     try:
-        world = json.loads(await request.body())
-        if not isinstance(world, dict):
-            raise ValueError("a seed is a JSON object keyed by API name")
         mock.reset(world)
-    except (ValueError, KeyError, TypeError) as error:
-        mock.reset(None)
-        return JSONResponse({"error": f"bad seed: {error}"}, status_code=400)
+    except SeedError as error:
+        return _error(400, f"bad seed: {error}")
     return JSONResponse({"status": "seeded", "apis": sorted(world)})
 
 
-async def credentials(request: Request) -> Response:
+async def credentials(call: AdminRequest) -> Response:
     """API -> user name -> credentials, in the world in force."""
-    return JSONResponse({"credentials": _mock(request).credentials()})
+    return JSONResponse({"credentials": call.mock.credentials()})
 
 
-async def journal(request: Request) -> Response:
-    mock = _mock(request)
-    if request.method == "DELETE":
+async def journal(call: AdminRequest) -> Response:
+    """GET, filtered by ``endpoint=<id>``, ``since=<epoch seconds>`` (arrived at or after) and
+    ``limit=<n>`` (the last n), each at most once; DELETE: empty it."""
+    mock = call.mock
+    if call.request.method == "DELETE":
         mock.journal.clear()
         return JSONResponse({"status": "cleared"})
-    return JSONResponse({"entries": mock.journal.entries()})
+    filters = _journal_filters(call)
+    return JSONResponse({"entries": mock.journal.entries(**filters)})
 
 
-async def violations(request: Request) -> Response:
-    return JSONResponse({"violations": _mock(request).dispatcher.violations})
+def _journal_filters(call: AdminRequest) -> dict[str, Any]:
+    try:
+        pairs = parse.form_pairs(call.request.scope.get("query_string", b"").decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AdminError(400, "the journal query is not UTF-8") from None
+    given: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in JOURNAL_FILTERS:
+            raise AdminError(400, f"unknown journal filter {_shown(name)}; filters: {', '.join(JOURNAL_FILTERS)}")
+        if name in given:
+            raise AdminError(400, f"journal filter {name} given more than once")
+        given[name] = value
+    filters: dict[str, Any] = {}
+    if "endpoint" in given:
+        endpoint = given["endpoint"]
+        if endpoint not in call.mock.registry.endpoints:
+            raise AdminError(400, f"endpoint={_shown(endpoint)}: no such endpoint id (e.g. gitter.user.me)")
+        filters["endpoint"] = endpoint
+    if "limit" in given:
+        text = given["limit"]
+        if not (0 < len(text) <= 9 and text.isascii() and text.isdigit()):
+            raise AdminError(400, f"limit={_shown(text)}: not a whole number of entries")
+        filters["limit"] = int(text)
+    if "since" in given:
+        text = given["since"]
+        since = float(text) if text.isascii() and _NUMBER.fullmatch(text) else math.nan
+        if not math.isfinite(since):
+            raise AdminError(400, f"since={_shown(text)}: not a time in epoch seconds")
+        filters["since"] = since
+    return filters
 
 
-async def waiters(request: Request) -> Response:
-    return JSONResponse({"waiting": _mock(request).hub.waiting})
+async def violations(call: AdminRequest) -> Response:
+    return JSONResponse({"violations": call.mock.dispatcher.violations})
 
 
-async def clock(request: Request) -> Response:
-    """GET: the mock's time; POST ``{"freeze": <epoch seconds or null>, "advance": <seconds>}``."""
-    store = _mock(request).store
-    if request.method == "POST":
+async def waiters(call: AdminRequest) -> Response:
+    return JSONResponse({"waiting": call.mock.hub.waiting})
+
+
+async def clock(call: AdminRequest) -> Response:
+    """GET: the mock's time. POST ``{"freeze": <epoch seconds, ISO 8601 text, or null>,
+    "advance": <seconds>}`` (either or both; ``freeze`` first): ``freeze`` stops the clock at
+    that time, null runs the real clock again (no offset); ``advance`` moves it (negative:
+    back). Only finite numbers, and only times from the epoch to year 9999; anything else is a
+    400 and the clock is left as it was. ``POST /__chatmock/reset`` restores the real clock."""
+    mock = call.mock
+    if call.request.method == "POST":
+        spec = call.body if call.body is not None else {}
+        if not isinstance(spec, dict):
+            raise AdminError(400, 'bad clock request: a JSON object such as {"freeze": 1700000000} or {"advance": 60}')
+        unknown = sorted(set(spec) - {"freeze", "advance"})
+        if unknown:
+            raise AdminError(400, f"bad clock request: unknown key {_shown(str(unknown[0]))}; keys: freeze, advance")
+        saved = mock.clock.snapshot()
         try:
-            spec = json.loads(await request.body() or b"{}")
             if "freeze" in spec:
-                store.clock.freeze(None if spec["freeze"] is None else float(spec["freeze"]))
+                mock.clock.freeze(spec["freeze"])
             if "advance" in spec:
-                store.clock.advance(float(spec["advance"]))
-        except (ValueError, TypeError) as error:
-            return JSONResponse({"error": f"bad clock request: {error}"}, status_code=400)
-    return JSONResponse({"now": store.clock.now().isoformat()})
+                mock.clock.advance(spec["advance"])
+        except ClockError as error:
+            mock.clock.restore(saved)
+            raise AdminError(400, f"bad clock request: {error}") from None
+    return JSONResponse({"now": mock.clock.now().isoformat(), "frozen": mock.clock.frozen})
 
 
-async def openapi(request: Request) -> Response:
-    mock = _mock(request)
-    name = request.path_params["api"]
+async def openapi(call: AdminRequest) -> Response:
+    mock = call.mock
+    name = call.path_param
     if name not in mock.modules:
-        return JSONResponse({"error": f"API {name!r} is not served here"}, status_code=404)
-    base = str(request.base_url).rstrip("/")
+        raise AdminError(404, f"API {_shown(name)} is not served here; served: {', '.join(mock.modules)}")
+    base = str(call.request.base_url).rstrip("/")
     try:
         document = openapi_document(mock.registry, name, base_url=base, root=mock.dispatcher.root)
     except UnknownIdError as error:
-        return JSONResponse({"error": str(error)}, status_code=404)
+        raise AdminError(404, str(error)) from None
     return JSONResponse(document)
 
 
-async def docs(request: Request) -> Response:
-    return HTMLResponse(docs_page(_mock(request)))
+async def docs(call: AdminRequest) -> Response:
+    return HTMLResponse(docs_page(call.mock))
 
 
 def docs_page(mock: ChatMock) -> str:
@@ -155,22 +431,3 @@ def docs_page(mock: ChatMock) -> str:
 
 def _escape(text: str) -> str:
     return html.escape(text, quote=False)
-
-
-ROUTES = (
-    ("/health", health, ["GET"]),
-    ("/reset", reset, ["POST"]),
-    ("/seed", seed, ["GET", "POST"]),
-    ("/credentials", credentials, ["GET"]),
-    ("/journal", journal, ["GET", "DELETE"]),
-    ("/violations", violations, ["GET"]),
-    ("/waiters", waiters, ["GET"]),
-    ("/clock", clock, ["GET", "POST"]),
-    ("/openapi/{api}.json", openapi, ["GET"]),
-    ("/docs", docs, ["GET"]),
-)
-
-
-def admin_routes() -> list[Route]:
-    """The admin API's routes, each behind the admin-token guard (mount them at ADMIN_PREFIX)."""
-    return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in ROUTES]

@@ -9,34 +9,38 @@ APIs are those of :data:`mockserver.apis.API_NAMES`; the admin API is :mod:`mock
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
-from mockserver.admin import ADMIN_HEADER, ADMIN_PREFIX, admin_routes, is_admin_path
+from mockserver.admin import ADMIN_COOKIE, ADMIN_HEADER, ADMIN_PREFIX, AdminApi, admin_hostname, is_admin_path
 from mockserver.apis import API_NAMES
 from mockserver.core.dispatch import Dispatcher
+from mockserver.core.journal import Entry
 from mockserver.core.registry import Registry, load_registry
-from mockserver.core.settings import Settings
+from mockserver.core.settings import SEED_LIMIT, Settings
 from mockserver.mock import ChatMock
 
-__all__ = ["ADMIN_HEADER", "ADMIN_PREFIX", "API_NAMES", "ChatMockApp", "create_app", "read_seed"]
+__all__ = ["ADMIN_COOKIE", "ADMIN_HEADER", "ADMIN_PREFIX", "API_NAMES", "ChatMockApp", "create_app", "read_seed"]
 
 
 class ChatMockApp(Starlette):
-    """Starlette serving the admin API; every other HTTP request goes straight to the
-    dispatcher (no path regex in between, so any path, newlines included, gets the API's
-    own 404)."""
+    """Starlette holding the app's state; every HTTP request goes straight to the dispatcher
+    (no path regex in between, so any path, newlines included, gets the API's own 404) or,
+    under ``/__chatmock``, to the admin API (:class:`mockserver.admin.AdminApi`)."""
 
     dispatcher: Dispatcher
+    admin: AdminApi
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not is_admin_path(scope.get("path", "")):
-            await self.dispatcher(scope, receive, send)
+        if scope["type"] == "http":
+            if is_admin_path(scope.get("path", "")):
+                await self.admin(scope, receive, send)
+            else:
+                await self.dispatcher(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
@@ -63,12 +67,27 @@ def create_app(
     rocketchat_host: str | None = None,
     registry: Registry | None = None,
     freeze_gc: bool = False,
+    admin_hosts: Iterable[str] = (),
+    seed_limit: int = SEED_LIMIT,
+    session_idle_timeout: float | None = None,
+    auth_failure_limit: int | None = None,
+    read_timeout: float = 30.0,
+    on_exchange: Callable[[Entry], None] | None = None,
 ) -> ChatMockApp:
     """The mock as an ASGI app. ``root`` (default: exactly one API selected) serves it at ``/``.
 
     ``freeze_gc`` (``chatmock serve`` sets it) moves each loaded world into the garbage
     collector's permanent generation (:mod:`mockserver.gcpolicy`): it is process-wide, so
-    embedders opt in."""
+    embedders opt in.
+
+    The hardening options (see :class:`~mockserver.core.settings.Settings`):
+    ``admin_hosts``: Host names the admin API answers besides the loopback names (any case,
+    no port); ``seed_limit``: the largest ``/__chatmock/seed`` body in bytes (413 over it);
+    ``session_idle_timeout``: seconds an issued session or token lives unused (None: forever);
+    ``auth_failure_limit``: failed credential checks per client and minute before the API's
+    429 (None: no limit); ``read_timeout``: seconds a client may take to send its request
+    body (then 408 and the connection is closed); ``on_exchange``: called with every finished
+    exchange (a journal :class:`~mockserver.core.journal.Entry`), journal or not."""
     selected = tuple(apis or API_NAMES)
     unknown = sorted(set(selected) - set(API_NAMES))
     if unknown:
@@ -82,11 +101,25 @@ def create_app(
         stream_keepalive=stream_keepalive,
         extra_hosts={rocketchat_host.lower(): "rocketchat"} if rocketchat_host else {},
         freeze_gc=freeze_gc,
+        admin_hosts=frozenset(_host_name(host) for host in admin_hosts),
+        seed_limit=seed_limit,
+        session_idle_timeout=session_idle_timeout,
+        auth_failure_limit=auth_failure_limit,
+        read_timeout=read_timeout,
+        on_exchange=on_exchange,
     )
     mock = ChatMock(registry or load_registry(), selected, settings, at_root)
     mock.reset(read_seed(seed))
-    app = ChatMockApp(routes=[Mount(ADMIN_PREFIX, routes=admin_routes())])
+    app = ChatMockApp()
     app.state.chatmock = mock
     app.state.admin_token = admin_token
     app.dispatcher = mock.dispatcher
+    app.admin = AdminApi(mock, admin_token)
     return app
+
+
+def _host_name(host: str) -> str:
+    """``Mock.Example:8000`` -> ``mock.example`` (an admin host is matched without its port)."""
+    if isinstance(host, bytes | bytearray) or not isinstance(host, str):
+        raise TypeError(f"admin_hosts holds names (str), not {type(host).__name__}")
+    return admin_hostname(host.strip())

@@ -17,9 +17,16 @@ from contextlib import contextmanager
 
 @contextmanager
 def frozen_reload() -> Iterator[None]:
-    """Around a (re)load of the worlds: unfreeze before, freeze what was loaded after."""
+    """Around a (re)load of the worlds: unfreeze before, freeze what was loaded after (also
+    after a refused seed: the world in force is frozen again)."""
     gc.unfreeze()  # the old world becomes collectable again
-    yield
+    try:
+        yield
+    finally:
+        _freeze_loaded()
+
+
+def _freeze_loaded() -> None:
     gc.collect()
     gc.freeze()
     gc.collect()  # measures the (now empty) oldest generation: the next full collection comes soon and is small

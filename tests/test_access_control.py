@@ -215,7 +215,7 @@ REACHES = [
         "Not Found",
     ),
     Reach("gitter.rooms.users.list", RequestSpec(path={"roomId": GITTER_BOB_ROOM}), 404, "Not Found"),
-    Reach("gitter.rooms.join", RequestSpec({"uri": "bob/private"}), 403, "Forbidden"),
+    Reach("gitter.rooms.join", RequestSpec({"uri": "bob/private"}), 404, "Not Found"),  # as an unknown uri: no existence oracle
     Reach("gitter.stream.chatMessages", RequestSpec(path={"roomId": GITTER_BOB_ROOM}), 404, "Not Found"),
     Reach("gitter.stream.events", RequestSpec(path={"roomId": GITTER_BOB_ROOM}), 404, "Not Found"),
     Reach("rocketchat.channels.history", RequestSpec({"roomId": ROCKET_BOB_ROOM}), 400, "error-room-not-found"),

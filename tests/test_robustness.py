@@ -72,7 +72,7 @@ def default_worlds(**overrides: dict[str, Any]) -> dict[str, Any]:
 
 def fuzz_app() -> Any:
     # the Gitter rate limit (100/min per token) would turn most fuzz cases into 429s
-    return create_app(strict=True, longpoll_timeout=LONGPOLL, seed=default_worlds(gitter={"rateLimit": 10**9}))
+    return create_app(strict=True, longpoll_timeout=LONGPOLL, seed=default_worlds(gitter={"rateLimit": 1_000_000}))
 
 
 # a raw ASGI client -----------------------------------------------------------------------
@@ -616,7 +616,7 @@ async def rooms(http: httpx.AsyncClient) -> dict[str, Room]:
 
 @pytest.mark.parametrize("api", API_NAMES)
 def test_concurrent_posts_all_readable_in_order(api: str) -> None:
-    app = create_app(strict=True, longpoll_timeout=LONGPOLL, seed=default_worlds(gitter={"rateLimit": 10**9}))
+    app = create_app(strict=True, longpoll_timeout=LONGPOLL, seed=default_worlds(gitter={"rateLimit": 1_000_000}))
 
     async def scenario() -> list[tuple[str, str]]:
         transport = httpx.ASGITransport(app=app)

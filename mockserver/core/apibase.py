@@ -100,6 +100,19 @@ class BaseApi(abc.ABC, Generic[W]):
         """After a reset: e.g. wake the requests held on the previous world."""
         return None
 
+    def retire(self, successor: object) -> None:
+        """This instance was replaced by ``successor`` (``ChatMock`` loads every world into fresh
+        instances, then swaps them in). Its held requests still run its code: they now see the
+        world in force, as after a reset of this instance, and :meth:`world_replaced` ends them
+        (the hub they wait on is then closed, which ends any it does not)."""
+        if not isinstance(successor, BaseApi) or successor._loaded is None:
+            return
+        previous = self._loaded
+        self.world = self._loaded = successor._loaded
+        self._document = successor._document
+        if previous is not None:
+            self.world_replaced(previous)
+
     def world_document(self) -> Mapping[str, Any]:
         return self._document
 

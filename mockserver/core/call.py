@@ -216,6 +216,11 @@ class ApiModule(Protocol):
         """The world document in force: the default world or the seed part last loaded."""
         ...
 
+    def retire(self, successor: ApiModule) -> None:
+        """A reset or seed replaced this instance by ``successor`` (loaded in a scratch copy,
+        then swapped in): end this instance's held requests, as a reset of it would."""
+        ...
+
     def credentials(self) -> dict[str, dict[str, str]]:
         """*API*: user name -> that user's credentials in the world in force, keyed by the
         API's own parameter names (credentials the world does not give are left out)."""

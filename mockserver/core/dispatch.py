@@ -3,23 +3,31 @@ check the response against its schema (strict mode), journal.
 
 It knows APIs only as :class:`ApiModule` objects handed to it by ``mockserver.app``, and calls
 only the hooks that protocol declares (its docstring lists them in the order they are called).
+
+Whatever a request holds, the answer is the API's own: a handler's exception, a reply that
+cannot be encoded or a hook that fails becomes the API's 500 shape (``error(Problem.INTERNAL)``),
+never plain text and never a traceback in a body; header values are sent as latin-1 without
+control characters, so no reply can break its header block.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from mockserver.core import parse
 from mockserver.core.call import ApiError, ApiModule, Call, ClientGone, JsonReply, Problem, Reply, StreamReply, wait_for_disconnect
+from mockserver.core.conformance import error_reply_findings, reply_findings
 from mockserver.core.journal import Entry, Journal
 from mockserver.core.registry import Endpoint, Registry
 from mockserver.core.router import Match, RouteMatch, Router
@@ -27,13 +35,55 @@ from mockserver.core.settings import Settings
 
 log = logging.getLogger("chatmock")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "testserver", ""})
+UNENCODABLE = b'{"error":"chatmock could not encode its reply"}'
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # every control character but TAB
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")  # a header name (RFC 9110 token), lower case
+_HEADER_NAMES: dict[str, bytes | None] = {}
 
 
-def encode(value: Any) -> bytes:
+def encode(value: Any) -> bytes | None:
+    """``value`` as JSON bytes, by a path that cannot raise: orjson first; what it cannot write
+    (an integer beyond 64 bits echoed from a query, a non-string key, nesting past 254 levels,
+    a lone surrogate) through the standard library (lone surrogates as ``\\ud800`` escapes);
+    None when that fails too (deeper than the interpreter's recursion limit, NaN beside such
+    a value, an object JSON has no form for): the caller answers the API's 500."""
     try:
         return orjson.dumps(value)
-    except TypeError:  # e.g. an integer beyond 64 bits echoed from a query parameter
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError included
+        pass
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escaped, all ASCII
+        try:
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+        except (ValueError, TypeError, RecursionError, OverflowError):
+            return None
+
+
+def header_bytes(value: object) -> bytes:
+    """A header value as it may be sent: latin-1 (any other character becomes ``?``), control
+    characters (CR, LF, NUL ...) as spaces."""
+    text = value if type(value) is str else str(value)
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = text.encode("latin-1", "replace")
+    return _CONTROL.sub(b" ", raw) if _CONTROL.search(raw) else raw
+
+
+def header_name(name: str) -> bytes | None:
+    """A header name lower-cased as bytes, or None when it is no token (such a header is not sent)."""
+    found = _HEADER_NAMES.get(name)
+    if found is None and name not in _HEADER_NAMES:
+        lowered = name.lower()
+        found = lowered.encode("ascii") if lowered.isascii() and _TOKEN.fullmatch(lowered) else None
+        if len(_HEADER_NAMES) < 4096:
+            _HEADER_NAMES[name] = found
+    return found
 
 
 class Dispatcher:
@@ -44,6 +94,8 @@ class Dispatcher:
         self.root = root
         self.apis = dict(apis)
         self.violations: list[dict[str, Any]] = []
+        self.deadlines = parse.Deadlines(settings.read_timeout) if settings.read_timeout else None
+        self._on_exchange: Callable[[Entry], None] | None = settings.on_exchange
         endpoints = [endpoint for endpoint in registry.endpoints.values() if endpoint.api in self.apis]
         self._router = Router([(endpoint.served_path(combined=not root), endpoint) for endpoint in endpoints])
         self._host_routers: dict[str, Router] = {}
@@ -94,6 +146,10 @@ class Dispatcher:
         return origin + endpoint.server.prefix
 
     # the pipeline ------------------------------------------------------------
+    def serve(self, modules: Mapping[str, ApiModule]) -> None:
+        """Answer with these modules from now on (a reset or a seed replaced them)."""
+        self.apis.update(modules)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.time()
         headers = RequestHeaders(scope["headers"])
@@ -109,9 +165,9 @@ class Dispatcher:
         else:
             module = self.apis[api_name]
             try:
-                reply, call = await self._handle(scope, headers, module, found, receive)
+                reply, call, module = await self._handle(scope, headers, module, found, receive)
             except ClientGone:
-                self._record(scope, started, None, JsonReply(499, None), [], None)
+                self._record(scope, started, api_name, None, JsonReply(499, None), [], None)
                 return
             except ApiError as error:
                 reply = error.reply
@@ -119,40 +175,58 @@ class Dispatcher:
                 log.exception("handler failed for %s %s", method, path)
                 reply = module.error(Problem.INTERNAL, "chatmock failed to handle this request")
         violations: list[str] = []
-        if isinstance(reply, JsonReply) and module is not None:
-            module.decorate(call, reply)
-            violations = self._check(call, module, reply) if self.settings.strict else []
-            if violations:
-                reply = JsonReply(
-                    500,
-                    {"error": "chatmock strict mode: response violates its schema", "violations": violations},
-                    content_type="application/json",
-                )
-        sent = await self._send(scope, receive, send, reply, module)
-        self._record(scope, started, call, reply, violations, sent)
+        content: bytes | None = None
+        if isinstance(reply, JsonReply):
+            if module is not None:
+                try:
+                    module.decorate(call, reply)
+                    if self.settings.strict:
+                        violations = self._check(call, module, reply)
+                except Exception:
+                    log.exception("decorating or checking the reply failed for %s %s", method, path)
+                    reply = module.error(Problem.INTERNAL, "chatmock failed to handle this request")
+                if violations:
+                    reply = JsonReply(
+                        500,
+                        {"error": "chatmock strict mode: response violates its schema", "violations": violations},
+                        content_type="application/json",
+                    )
+            content = encode(reply.body)
+            if content is None:
+                log.error("chatmock could not encode the reply to %s %s", method, path)
+                reply, content = self._unencodable(module)
+        sent = await self._send(scope, receive, send, reply, module, content)
+        self._record(scope, started, api_name, call, reply, violations, sent)
 
     async def _handle(
         self, scope: Scope, headers: RequestHeaders, module: ApiModule, found: RouteMatch, receive: Receive
-    ) -> tuple[Reply, Call | None]:
+    ) -> tuple[Reply, Call | None, ApiModule]:
         method: str = scope["method"]
         if found.kind is Match.NONE:
-            return module.error(Problem.NOT_FOUND, f"no endpoint at {scope['path']}"), None
+            return module.error(Problem.NOT_FOUND, f"no endpoint at {_shown(scope['path'])}"), None, module
         if found.kind is Match.PARTIAL:
-            reply = module.error(Problem.METHOD_NOT_ALLOWED, f"{method} is not allowed here; allowed: {', '.join(found.allowed)}")
+            reply = module.error(Problem.METHOD_NOT_ALLOWED, f"{_shown(method)} is not allowed here; allowed: {', '.join(found.allowed)}")
             reply.headers.setdefault("Allow", ", ".join(found.allowed))
-            return reply, None
+            return reply, None, module
         endpoint = found.endpoint
         assert endpoint is not None  # a full match names its endpoint
         declared = self._declared[endpoint.id]
         try:
-            body = await parse.read_body(receive, headers.get("content-length"), self.settings.body_limit)
+            body = await parse.read_body(
+                receive, headers.get("content-length"), self.settings.body_limit, self.deadlines, "transfer-encoding" in headers
+            )
             query = parse.parse_query(scope.get("query_string", b""), declared)
             body_params, files = await parse.parse_body(scope, headers.get("content-type", ""), body, endpoint, declared)
             params = parse.merge(query, body_params)
         except parse.TooLarge as error:
-            return module.error(Problem.TOO_LARGE, str(error)), None
+            return module.error(Problem.TOO_LARGE, str(error)), None, module
         except parse.BadRequest as error:
-            return module.error(Problem.BAD_REQUEST, str(error)), None
+            return module.error(Problem.BAD_REQUEST, str(error)), None, module
+        except parse.ReadTimeout:
+            reply = module.error_for_status(408, None)
+            reply.headers["Connection"] = "close"  # the rest of the body is never read
+            return reply, None, module
+        module = self.apis[module.name]  # a reset while the body arrived: the world in force now
         call = Call(
             endpoint=endpoint,
             method=method,
@@ -167,11 +241,11 @@ class Dispatcher:
         if endpoint.path_checker is not None:
             problem = endpoint.path_checker.best(call.path_params)
             if problem is not None:
-                return module.error(Problem.NOT_FOUND, f"no such resource: {problem.message}"), call
+                return module.error(Problem.NOT_FOUND, f"no such resource: {problem.message}"), call, module
         try:
-            return await self._run(headers, module, call), call
+            return await self._run(headers, module, call), call, module
         except ApiError as error:  # keep the call: strict mode checks it against the endpoint
-            return error.reply, call
+            return error.reply, call, module
 
     async def _run(self, headers: RequestHeaders, module: ApiModule, call: Call) -> Reply:
         endpoint = call.endpoint
@@ -191,12 +265,28 @@ class Dispatcher:
         return await handler(call)
 
     def _preferred(self, prefer: str, module: ApiModule, call: Call) -> JsonReply | None:
-        """Prism-style ``Prefer: code=404`` or ``Prefer: error=invalid_session``."""
+        """Prism-style ``Prefer: code=404`` or ``Prefer: error=invalid_session`` (or both,
+        separated by ``,`` or ``;``): the endpoint's documented error reply.
+
+        Preferences are ``name=value`` pairs (names in any case, spaces around ignored); any
+        other preference (``return=minimal``, a part without ``=``) is ignored, as RFC 7240 asks.
+        ``code`` must be a status of one to three ASCII digits: anything else (a superscript
+        ``code=²``, Arabic-Indic or full-width digits, ``code=4O4``) is a 400 in the API's shape,
+        as is a ``code`` or ``error`` the endpoint does not document. A success code (below
+        300) answers normally."""
         endpoint = call.endpoint
-        wanted = dict(part.strip().partition("=")[::2] for part in prefer.split(";") if "=" in part)
+        wanted: dict[str, str] = {}
+        for part in prefer.replace(",", ";").split(";"):
+            name, equals, value = part.partition("=")
+            if equals:
+                wanted[name.strip().lower()] = value.strip()
         code = wanted.get("error")
-        status_text = wanted.get("code", "")
-        status = int(status_text) if status_text.isdigit() else None
+        status_text = wanted.get("code")
+        status: int | None = None
+        if status_text is not None:
+            if not (0 < len(status_text) <= 3 and status_text.isascii() and status_text.isdigit()):
+                return _bad_request(module, call, f"Prefer: {_shown(prefer)}: code must be an HTTP status (three digits)")
+            status = int(status_text)
         if code is None and (status is None or status < 300):
             return None  # a success status: answer normally
         for case in endpoint.errors:
@@ -208,69 +298,108 @@ class Dispatcher:
                 return module.documented(endpoint, case.status, case.code)
         if status is not None and status in endpoint.responses and status >= 400:
             return module.documented(endpoint, status)
-        return _bad_request(module, call, f"Prefer: {prefer}: {endpoint.id} documents no such response")
+        return _bad_request(module, call, f"Prefer: {_shown(prefer)}: {endpoint.id} documents no such response")
 
     # strict mode ---------------------------------------------------------------
     def _check(self, call: Call | None, module: ApiModule, reply: JsonReply) -> list[str]:
+        """Strict mode: the reply against its endpoint's documented response (or, made before
+        an endpoint was known, the API's error shape), through :mod:`mockserver.core.conformance`."""
         if call is None:
-            checker = self.registry.api(module.name).error_checker
-            return [f"core error reply: {error}" for error in checker.safe_errors(reply.body)]
-        response = call.endpoint.responses.get(reply.status)
-        if response is None:
-            return [f"{call.endpoint.id}: status {reply.status} is not documented"]
-        if response.checker is None:
+            findings = error_reply_findings(self.registry.api(module.name), reply.status, reply.body)
+            endpoint_id = None
+        else:
+            findings = reply_findings(call.endpoint, reply.status, reply.headers, reply.body)
+            endpoint_id = call.endpoint.id
+        if not findings:
             return []
-        found = [f"{call.endpoint.id} {reply.status}: {error}" for error in response.checker.safe_errors(reply.body)]
-        for name, checker in response.header_checkers.items():
-            value = reply.headers.get(name)
-            if value is None:
-                found.append(f"{call.endpoint.id} {reply.status}: header {name} missing")
-            else:
-                found.extend(f"{call.endpoint.id} {reply.status}: header {name}: {error}" for error in checker.safe_errors(value))
-        if found:
-            self.violations.append({"endpoint": call.endpoint.id, "status": reply.status, "violations": found})
-            log.error("schema violation: %s", found[0])
+        found = [finding.describe() for finding in findings]
+        self.violations.append({"endpoint": endpoint_id, "status": reply.status, "violations": found})
+        log.error("schema violation: %s", found[0])
         return found
 
     # sending -----------------------------------------------------------------
-    async def _send(self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None) -> bytes | None:
-        """Send the reply; returns the encoded JSON body (for the journal), if it was JSON."""
+    def _unencodable(self, module: ApiModule | None) -> tuple[JsonReply, bytes]:
+        """The API's 500 for a reply that could not be encoded (and its encoded body)."""
+        if module is None:
+            return JsonReply(500, None, content_type="application/json"), UNENCODABLE
+        try:
+            reply = module.error(Problem.INTERNAL, "chatmock could not encode its reply")
+        except Exception:
+            log.exception("the error hook of %s failed", module.name)
+            return JsonReply(500, None, content_type="application/json"), UNENCODABLE
+        return reply, encode(reply.body) or UNENCODABLE
+
+    async def _send(
+        self, scope: Scope, receive: Receive, send: Send, reply: Reply, module: ApiModule | None, content: bytes | None
+    ) -> bytes | None:
+        """Send the reply (``content``: a JSON reply's encoded body); returns that body for the journal."""
         if isinstance(reply, StreamReply):
-            streaming = StreamingResponse(reply.chunks, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
-            await streaming(scope, receive, send)
+            await self._stream(scope, receive, send, reply)
             return None
-        body: bytes | None = None
         if isinstance(reply, JsonReply):
             content_type = reply.content_type or (self._content_types[module.name] if module else "application/json")
-            body = content = encode(reply.body)
+            body = content if content is not None else UNENCODABLE
         else:
-            content_type, content = reply.content_type, reply.content
-        raw_headers = [(b"content-type", content_type.encode("latin-1")), (b"content-length", str(len(content)).encode("latin-1"))]
+            content_type, body = reply.content_type, reply.content
+        raw_headers = [(b"content-type", header_bytes(content_type)), (b"content-length", str(len(body)).encode("latin-1"))]
         for name, value in reply.headers.items():
-            lowered = name.lower()
-            if lowered not in ("content-type", "content-length"):
-                raw_headers.append((lowered.encode("latin-1"), value.encode("latin-1")))
+            raw_name = header_name(name)
+            if raw_name is not None and raw_name not in (b"content-type", b"content-length"):
+                raw_headers.append((raw_name, header_bytes(value)))
         await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": content})
-        return body
+        await send({"type": "http.response.body", "body": body})
+        return body if isinstance(reply, JsonReply) else None
 
-    def _record(self, scope: Scope, started: float, call: Call | None, reply: Reply, violations: list[str], sent: bytes | None) -> None:
-        if not self.journal.size:
-            return
-        self.journal.record(
-            Entry(
-                time=started,
-                method=scope["method"],
-                path=scope["path"],
-                raw_query=scope.get("query_string", b""),
-                raw_headers=scope["headers"],
-                params=call.params if call is not None else None,
-                status=reply.status,
-                endpoint=call.endpoint.id if call is not None else None,
-                response=sent if sent is not None else f"<{type(reply).__name__}>",
-                violations=violations,
-            )
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, reply: StreamReply) -> None:
+        headers = {name: header_bytes(value).decode("latin-1") for name, value in reply.headers.items() if header_name(name)}
+        streaming = StreamingResponse(
+            reply.chunks, status_code=reply.status, headers=headers, media_type=header_bytes(reply.content_type).decode("latin-1")
         )
+        try:
+            await streaming(scope, receive, send)
+        except (ClientGone, ClientDisconnect, OSError):
+            return  # the client went away
+        except Exception:  # the headers are out: the stream can only end
+            log.exception("the stream of %s %s failed", scope["method"], scope["path"])
+            try:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            except Exception:
+                return
+
+    def _record(
+        self,
+        scope: Scope,
+        started: float,
+        api: str | None,
+        call: Call | None,
+        reply: Reply,
+        violations: list[str],
+        sent: bytes | None,
+    ) -> None:
+        on_exchange = self._on_exchange
+        if not self.journal.size and on_exchange is None:
+            return
+        entry = Entry(
+            time=started,
+            method=scope["method"],
+            path=scope["path"],
+            raw_query=scope.get("query_string", b""),
+            raw_headers=scope["headers"],
+            params=call.params if call is not None else None,
+            status=reply.status,
+            endpoint=call.endpoint.id if call is not None else None,
+            response=sent if sent is not None else f"<{type(reply).__name__}>",
+            violations=violations,
+            api=api,
+            duration=time.time() - started,
+        )
+        if self.journal.size:
+            self.journal.record(entry)
+        if on_exchange is not None:
+            try:
+                on_exchange(entry)
+            except Exception:
+                log.exception("the on_exchange hook failed")
 
 
 def _bad_request(module: ApiModule, call: Call, message: str) -> JsonReply:
@@ -295,6 +424,11 @@ class RequestHeaders(dict[str, str]):
 
     def __contains__(self, key: object) -> bool:
         return dict.__contains__(self, key.lower() if isinstance(key, str) else key)
+
+
+def _shown(text: str, limit: int = 100) -> str:
+    """Client text quoted in an error message: at most ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _hostname(host_header: str) -> str:

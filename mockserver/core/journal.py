@@ -60,6 +60,8 @@ class Entry:
     endpoint: str | None
     response: bytes | str  # the encoded JSON body, or a label for other replies
     violations: list[str] = field(default_factory=list)
+    api: str | None = None  # the API that answered (None: no API serves the path)
+    duration: float = 0.0  # seconds from the request's arrival to its last byte sent
     size: int = 0  # bytes this entry holds (set by the journal)
 
     def public(self) -> dict[str, Any]:
@@ -71,6 +73,8 @@ class Entry:
                 response = "<not JSON>"
         return {
             "time": self.time,
+            "duration": self.duration,
+            "api": self.api,
             "method": self.method,
             "path": self.path,
             "query": redact_pairs(parse_qsl(self.raw_query.decode("utf-8", "replace"), keep_blank_values=True)),
@@ -118,8 +122,18 @@ class Journal:
         while self._entries and (len(self._entries) > self.size or self._bytes > self.total_bytes):
             self._bytes -= self._entries.popleft().size
 
-    def entries(self) -> list[dict[str, Any]]:
-        return [entry.public() for entry in list(self._entries)]
+    def entries(self, endpoint: str | None = None, limit: int | None = None, since: float | None = None) -> list[dict[str, Any]]:
+        """The entries held, oldest first, redacted: only those of ``endpoint`` (an endpoint
+        id), only those that arrived at or after ``since`` (epoch seconds), only the last
+        ``limit`` of them."""
+        found = [
+            entry
+            for entry in list(self._entries)
+            if (endpoint is None or entry.endpoint == endpoint) and (since is None or entry.time >= since)
+        ]
+        if limit is not None:
+            found = found[len(found) - limit :] if limit else []
+        return [entry.public() for entry in found]
 
     def violations(self) -> list[dict[str, Any]]:
         return [entry.public() for entry in list(self._entries) if entry.violations]

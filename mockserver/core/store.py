@@ -16,9 +16,56 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+# The instants a clock may show: from the epoch to a year before datetime's last one (a clock
+# set near the end keeps running for a while without leaving datetime's range).
+EARLIEST = 0.0
+LATEST = datetime(9999, 1, 1, tzinfo=UTC).timestamp()
+
+
+class ClockError(ValueError):
+    """A clock setting that would leave the instants a clock may show (or is no number)."""
+
+
+def instant(value: object, what: str = "time") -> float:
+    """``value`` as a POSIX timestamp the clock may show: a finite number (not a boolean) or an
+    ISO 8601 text (``2024-05-01T12:00:00Z``; without an offset it is UTC), from the epoch up
+    to :data:`LATEST`; :class:`ClockError` otherwise."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ClockError(f"{what} {value[:40]!r} is not an ISO 8601 time") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return _in_range(parsed.timestamp(), what)
+    return _in_range(_finite(value, what), what)
+
+
+def _finite(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ClockError(f"{what} must be a number of seconds, not {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        raise ClockError(f"{what} is out of range") from None
+    if not math.isfinite(number):
+        raise ClockError(f"{what} must be a finite number")
+    return number
+
+
+def _in_range(timestamp: float, what: str) -> float:
+    if not EARLIEST <= timestamp <= LATEST:
+        low = datetime.fromtimestamp(EARLIEST, tz=UTC).date()
+        high = datetime.fromtimestamp(LATEST, tz=UTC).date()
+        raise ClockError(f"{what} would be outside {low} .. {high}")
+    return timestamp
+
 
 class Clock:
-    """Wall time, optionally frozen or offset (admin API ``/__chatmock/clock``)."""
+    """Wall time, optionally frozen or offset (admin API ``/__chatmock/clock``).
+
+    Every setting is checked (:func:`instant`): the clock never shows a time before the epoch
+    or past :data:`LATEST`, so ``now()`` and every timestamp an API formats always work."""
 
     def __init__(self) -> None:
         self._frozen: float | None = None
@@ -30,14 +77,39 @@ class Clock:
     def timestamp(self) -> float:
         return self._frozen if self._frozen is not None else time.time() + self._offset
 
-    def freeze(self, at: float | None) -> None:
-        self._frozen = at
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
 
-    def advance(self, seconds: float) -> None:
+    def freeze(self, at: object) -> None:
+        """Stop the clock at ``at`` (epoch seconds or ISO 8601 text); None: the real clock
+        again (running, no offset). :class:`ClockError` for a time the clock may not show."""
+        if at is None:
+            self.reset()
+            return
+        self._frozen = instant(at, "freeze")
+
+    def advance(self, seconds: object) -> None:
+        """Move the clock by ``seconds`` (negative: back); :class:`ClockError`, and nothing
+        changed, when the result would leave the instants the clock may show."""
+        step = _finite(seconds, "advance")
+        _in_range(self.timestamp() + step, "advance")
         if self._frozen is not None:
-            self._frozen += seconds
+            self._frozen += step
         else:
-            self._offset += seconds
+            self._offset += step
+
+    def reset(self) -> None:
+        """The real clock: running, no offset."""
+        self._frozen = None
+        self._offset = 0.0
+
+    def snapshot(self) -> tuple[float | None, float]:
+        """The setting in force, for :meth:`restore` (e.g. around a request of several changes)."""
+        return self._frozen, self._offset
+
+    def restore(self, snapshot: tuple[float | None, float]) -> None:
+        self._frozen, self._offset = snapshot
 
 
 @dataclass

@@ -11,6 +11,18 @@ from typing import Any
 Credentials = dict[str, dict[str, str]]  # user name -> that user's credentials, by parameter name
 
 
+class WorldError(ValueError):
+    """A world document an API cannot load: where (a JSON path into the API's part of the
+    seed, e.g. ``$.users[0].username``) and what is wrong. ``/__chatmock/seed`` answers it as
+    ``bad seed: <api>: <path>: <what>``; any other exception of a loader is reported with
+    the path ``$``."""
+
+    def __init__(self, path: str, what: str) -> None:
+        super().__init__(f"{path}: {what}")
+        self.path = path
+        self.what = what
+
+
 def read_world_file(path: Path) -> dict[str, Any]:
     """A world document from a JSON file; a world is a JSON object."""
     loaded = json.loads(path.read_text(encoding="utf-8"))
