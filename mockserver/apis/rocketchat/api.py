@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import bisect
 import json
-import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockserver.apis.rocketchat import render
 from mockserver.apis.rocketchat.auth import authenticate, principal
 from mockserver.apis.rocketchat.errors import VALIDATION_TYPE, Errors, failure
+from mockserver.apis.rocketchat.guard import FailureLimit, client_of, same_secret
+from mockserver.apis.rocketchat.world import LOGIN as LOGIN_TOKEN
 from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, JsonReply, Problem, Reply
@@ -31,10 +32,18 @@ LOGIN = "rocketchat.login"
 MESSAGE_MODEL = "rocketchat.Message"
 # fields of a sent message object the server sets itself, whatever the client says [inferred]
 SERVER_FIELDS = ("u", "ts", "_updatedAt", "editedAt", "editedBy", "tcount", "tlm", "replies", "_hidden")
+MAX_NUMBER = 10**18  # a digit parameter longer than int() is asked to read is read as this
 
 
 def topic(room_id: str) -> str:
     return f"rocketchat.room.{room_id}"
+
+
+def digits(value: Any) -> int:
+    """A parameter the schema allows only digits in (count, offset), as an integer of at most
+    :data:`MAX_NUMBER` (a digit string too long for ``int()`` to read is read as that)."""
+    text = str(value).lstrip("0") or "0"
+    return MAX_NUMBER if len(text) > 18 else int(text)
 
 
 def _truthy(value: Any) -> bool:
@@ -48,6 +57,8 @@ class RocketChatApi(BaseApi[World]):
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         super().__init__(registry, store, hub, settings)
         self.errors = Errors(registry, self.name, LOGIN)
+        self.failures = FailureLimit(settings.auth_failure_limit)
+        self.idle = settings.session_idle_timeout  # None: login tokens live until logout or reset
         self._refiners: dict[str, Callable[[Call, str], JsonReply | None]] = {
             LOGIN: self._refine_login,
             "rocketchat.chat.sendMessage": self._refine_send,
@@ -59,9 +70,14 @@ class RocketChatApi(BaseApi[World]):
 
     # the world ---------------------------------------------------------------------------
     def load_world(self, spec: Mapping[str, Any]) -> World:
-        world = World(self.state, self.store)
-        world.load(spec)
+        """A new world from ``spec``; every seeded message must be a ``rocketchat.Message``."""
+        world = World(self.store)
+        world.load(spec, self._message_problem)
         return world
+
+    def _message_problem(self, doc: dict[str, Any]) -> str | None:
+        problems = self.registry.model_errors(MESSAGE_MODEL, doc)
+        return problems[0] if problems else None
 
     def credentials(self) -> Credentials:
         return credentials(self.world_document())
@@ -78,7 +94,22 @@ class RocketChatApi(BaseApi[World]):
         return self.errors.for_status(status, code)
 
     async def authenticate(self, call: Call) -> None:
-        authenticate(self.world, self.errors, call)
+        """See :mod:`.auth`. With ``settings.auth_failure_limit`` a client past that many failed
+        checks in a minute is answered ``error-too-many-requests`` (:class:`~.guard.FailureLimit`)."""
+        if call.endpoint.auth is None:
+            return  # login checks its own credentials
+        failures = self.failures
+        if failures.limit is not None:
+            self._refuse_if_throttled(call)
+        try:
+            authenticate(self.world, self.errors, call, self.idle, self.store.clock)
+        except ApiError:
+            failures.failed(client_of(call), self.store.clock.timestamp())
+            raise
+
+    def _refuse_if_throttled(self, call: Call) -> None:
+        if self.failures.blocked(client_of(call), self.store.clock.timestamp()):
+            raise ApiError(self.error(Problem.TOO_MANY_REQUESTS, "too many failed credential checks; wait a minute"))
 
     def refine_bad_request(self, call: Call, message: str) -> JsonReply | None:
         """A bad request becomes the endpoint's documented error when one describes it (e.g. a
@@ -119,8 +150,8 @@ class RocketChatApi(BaseApi[World]):
     def _page(self, params: Mapping[str, Any], default: int) -> tuple[int, int]:
         """offset and count as Rocket.Chat's getPaginationItems: count 0 means the default
         ("Allow Getting Everything" off), capped by "Max Record Amount"."""
-        offset = int(params.get("offset") or 0)
-        count = int(params["count"]) if params.get("count") not in (None, "") else default
+        offset = digits(params.get("offset") or 0)
+        count = digits(params["count"]) if params.get("count") not in (None, "") else default
         if count == 0:
             count = default
         return offset, min(count, self.world.settings["maxCount"])
@@ -149,7 +180,7 @@ class RocketChatApi(BaseApi[World]):
         """The public channel named by roomId/roomName that the user belongs to, or error-room-not-found."""
         room_id, room_name = call.params.get("roomId"), call.params.get("roomName")
         room = self.world.rooms.get(str(room_id)) if _truthy(room_id) else self.world.room_by_name(str(room_name))
-        if room is None or room.t != "c" or user.id not in room.members:
+        if room is None or room.t != "c" or user.id not in room.member_set:
             raise ApiError(self.documented(call.endpoint, 400, "error-room-not-found"))
         return room
 
@@ -169,7 +200,7 @@ class RocketChatApi(BaseApi[World]):
 
     def _store(self, room: Room, doc: dict[str, Any]) -> Stored:
         stored = self.world.add_message(doc)
-        parent = self.world.messages.get(str(doc.get("tmid", "")))
+        parent = self.world.message_in(room.id, str(doc.get("tmid", "")))
         if parent is not None and parent.doc.get("rid") == room.id and parent is not stored:
             parent.doc["tcount"] = int(parent.doc.get("tcount", 0)) + 1
             parent.doc["tlm"] = doc["ts"]
@@ -204,7 +235,7 @@ class RocketChatApi(BaseApi[World]):
             now = self.world.now_ms()
             room = Room(id=room_id, t="d", name=None, members=list(dict.fromkeys((user.id, other.id))), creator=None,
                         created_ms=now, updated_ms=now)  # fmt: skip
-            self.world.rooms[room_id] = room
+            self.world.add_room(room)
         return room
 
     def _target(self, user: User, target: str) -> Room | None:
@@ -221,39 +252,46 @@ class RocketChatApi(BaseApi[World]):
             room = self.world.rooms.get(target) or self.world.room_by_name(target)
             if room is None and target in self.world.users:
                 return self._direct_room(user, self.world.users[target])
-        if room is None or user.id not in room.members:
+        if room is None or user.id not in room.member_set:
             return None
         return room
 
     # auth ----------------------------------------------------------------------------
     @handles("rocketchat.login")
     async def login(self, call: Call) -> Reply:
-        params = call.params
+        """A password login (the password compared as bytes in constant time, an unknown user
+        costing the same comparison) or a ``resume`` with a login token; any failure is the one
+        documented 401. Throttled like every credential check (``settings.auth_failure_limit``)."""
+        params, world = call.params, self.world
+        now = self.store.clock.timestamp()
+        if self.failures.limit is not None:
+            self._refuse_if_throttled(call)
+        if self.idle is not None:
+            for token in world.last_use.idle(now, self.idle):  # idle login tokens end (oldest first)
+                world.end_token(token)
         user: User | None = None
         if "resume" in params and "user" not in params:
             token = str(params["resume"])
-            owner = self.world.tokens.get(token)
-            user = self.world.users.get(owner[0]) if owner is not None else None
+            owner = world.tokens.get(token)
+            if owner is not None and (self.idle is None or owner[1] != LOGIN_TOKEN or world.last_use.fresh(token, now, self.idle)):
+                user = world.users.get(owner[0])
         else:
             token = ""
-            candidate = self.world.user_by_login(str(params.get("user", "")))
-            given = str(params.get("password", ""))
-            if (
-                candidate is not None
-                and candidate.password is not None
-                and secrets.compare_digest(candidate.password.encode(), given.encode())
-            ):
+            candidate = world.user_by_login(str(params.get("user", "")))
+            known = candidate.password if candidate is not None else None
+            if same_secret(str(params.get("password", "")), known) and candidate is not None:
                 user = candidate
         if user is None or not user.active:
+            self.failures.failed(client_of(call), now)
             return self.errors.login_failed()
         if not token:
-            token = self.world.issue_token(user.id)  # earlier tokens stay valid [inferred: seed 004 unsure]
+            token = world.issue_token(user.id, now=now)  # earlier tokens stay valid [inferred: seed 004 unsure]
         user.last_login_ms = self.world.now_ms()
         return JsonReply(200, {"status": "success", "data": {"authToken": token, "userId": user.id, "me": render.me(user, call.base_url)}})
 
     @handles("rocketchat.logout")
     async def logout(self, call: Call) -> Reply:
-        self.world.tokens.pop(call.credential, None)  # this token only; a PAT used here ends too [inferred]
+        self.world.end_token(call.credential)  # this token only; a PAT used here ends too [inferred]
         return JsonReply(200, {"status": "success", "data": {"message": "You've been logged out!"}})
 
     @handles("rocketchat.me")
@@ -293,15 +331,16 @@ class RocketChatApi(BaseApi[World]):
         user = principal(call)
         fields = dict(call.params["message"])
         room = self.world.rooms.get(str(fields["rid"]))
-        if room is None or user.id not in room.members:
+        if room is None or user.id not in room.member_set:
             return self.documented(call.endpoint, 400, "error-invalid-room")
         wanted = fields.get("_id")
-        if wanted is not None and str(wanted) in self.world.messages:
+        # an id only a message of a room the sender cannot see has is free here (no existence oracle)
+        if wanted is not None and self.world.visible_message(str(wanted), user.id) is not None:
             return failure(f'A message with the id "{wanted}" already exists', "error-invalid-params")  # [inferred]
         doc = self._new_message(room, user, fields)
         self._check_message(doc)
-        self._store(room, doc)
-        return JsonReply(200, {"message": render.message(self.world.messages[doc["_id"]]), "success": True})
+        stored = self._store(room, doc)
+        return JsonReply(200, {"message": render.message(stored), "success": True})
 
     @handles("rocketchat.chat.postMessage")
     async def post_message(self, call: Call) -> Reply:
@@ -328,9 +367,8 @@ class RocketChatApi(BaseApi[World]):
         docs = [self._new_message(room, user, fields) for room in rooms]
         for doc in docs:
             self._check_message(doc)
-        for room, doc in zip(rooms, docs, strict=True):
-            self._store(room, doc)
-        first = self.world.messages[docs[0]["_id"]]
+        stored = [self._store(room, doc) for room, doc in zip(rooms, docs, strict=True)]
+        first = stored[0]
         return JsonReply(200, {"ts": first.ms, "channel": targets[0], "message": render.message(first), "success": True})
 
     @handles("rocketchat.chat.update")
@@ -338,11 +376,11 @@ class RocketChatApi(BaseApi[World]):
         user = principal(call)
         params = call.params
         message_id = str(params["msgId"])
-        stored = self.world.messages.get(message_id)
-        room = self.world.rooms.get(str(stored.doc["rid"])) if stored is not None else None
-        if stored is None or room is None or user.id not in room.members:
-            return failure(f'No message found with the id of "{message_id}".')
-        if params["roomId"] != room.id:
+        room = self.world.rooms.get(str(params["roomId"]))
+        stored = self.world.message_in(room.id, message_id) if room is not None and user.id in room.member_set else None
+        if stored is None or room is None:
+            if self.world.visible_message(message_id, user.id) is None:  # none, or only in rooms the caller cannot see
+                return failure(f'No message found with the id of "{message_id}".')
             return failure("The room id provided does not match where the message is from.")
         if stored.doc.get("u", {}).get("_id") != user.id:
             return failure("Message editing not allowed", "error-action-not-allowed")

@@ -32,18 +32,42 @@ Every key is optional. ``settings`` not given fall back to the default world's (
 "Default Count" 50, "Max Record Amount" 100, channels.history's 20). Ids left out are generated
 (17-character Meteor ids); members, creators and senders are usernames. ``removedRooms`` are
 rooms a user has left or that were deleted: ``rooms.get?updatedSince=`` lists them in ``remove``.
+Settings are integers from 1 to :data:`MAX_COUNT`; ``maxCount`` caps every ``count``.
+
+A malformed world raises :class:`~.guard.WorldError` (a ``ValueError``) naming the JSON path of
+the bad value, e.g. ``$.users[0].createdAt: expected an ISO time string, got 5``. Loading is
+linear in the size of the world (users, e-mails, room names and message ids are indexed).
+
+Message ids are unique within a room. A client-chosen ``_id`` (chat.sendMessage) that a message
+of a room the sender cannot see already has is free for the sender's room (no existence oracle:
+the answer is the one an unused id gets); the seed's own ids are unique world-wide.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+import itertools
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.store import Namespace, RandomText, Store, iso_millis
+from mockserver.apis.rocketchat.guard import (
+    LastUse,
+    WorldError,
+    expect_object,
+    fail,
+    field_bool,
+    field_choice,
+    field_int,
+    field_number,
+    field_objects,
+    field_text,
+    field_texts,
+)
+from mockserver.core.store import RandomText, Store, iso_millis
 from mockserver.core.worlds import Credentials, entries, first, given, read_world_file
 
 WORLD_FILE = Path(__file__).with_name("world.json")
@@ -51,6 +75,15 @@ METEOR_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 PAT = "personal"
 LOGIN = "login"
+ROOT = "$"
+SETTINGS = ("defaultCount", "maxCount", "historyCount")
+# the largest a setting may be: a mock maximum on every page [inferred: Rocket.Chat's "Max Record
+# Amount" (API_Upper_Count_Limit) has no documented ceiling; its default is 100]
+MAX_COUNT = 10_000
+ROOM_TYPES = frozenset({"c", "p", "d"})  # the mock serves channels, private groups and DMs (_defs.json Room.t)
+USER_TYPES = frozenset({"user", "bot"})  # _defs.json User.type
+USER_STATUSES = frozenset({"online", "offline", "away", "busy"})  # _defs.json userStatus
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")  # _defs.json token: an authToken is sent back by a resume login
 
 
 _meteor_text = RandomText(METEOR_ALPHABET)
@@ -129,11 +162,15 @@ class Room:
     id: str
     t: str
     name: str | None
-    members: list[str]  # user ids, in joining order
+    members: list[str]  # user ids, in joining order (rooms keep their members)
     creator: str | None  # user id
     created_ms: int
     updated_ms: int
     extra: dict[str, Any] = field(default_factory=dict)  # default, ro, topic, description, fname, ...
+    member_set: frozenset[str] = field(init=False)  # the members, for membership checks
+
+    def __post_init__(self) -> None:
+        self.member_set = frozenset(self.members)
 
 
 @dataclass
@@ -146,159 +183,93 @@ class Stored:
 
 
 class World:
-    """Typed access to the Rocket.Chat tables of a :class:`Namespace`."""
+    """The Rocket.Chat state of one loaded world (built by :meth:`load`, nothing shared)."""
 
-    def __init__(self, state: Namespace, store: Store) -> None:
-        self.state = state
+    def __init__(self, store: Store) -> None:
         self.store = store
-
-    # tables ----------------------------------------------------------------------
-    @property
-    def users(self) -> dict[str, User]:
-        users: dict[str, User] = self.state.table("users")
-        return users
-
-    @property
-    def tokens(self) -> dict[str, tuple[str, str]]:
-        """token -> (user id, kind: personal | login)."""
-        tokens: dict[str, tuple[str, str]] = self.state.table("tokens")
-        return tokens
-
-    @property
-    def rooms(self) -> dict[str, Room]:
-        rooms: dict[str, Room] = self.state.table("rooms")
-        return rooms
-
-    @property
-    def timelines(self) -> dict[str, list[Stored]]:
-        """room id -> its messages, oldest first."""
-        timelines: dict[str, list[Stored]] = self.state.table("timelines")
-        return timelines
-
-    @property
-    def messages(self) -> dict[str, Stored]:
-        """message id -> message."""
-        messages: dict[str, Stored] = self.state.table("messages")
-        return messages
-
-    @property
-    def removed(self) -> list[dict[str, Any]]:
-        removed: list[dict[str, Any]] = self.state.table("removed", list)
-        return removed
-
-    @property
-    def settings(self) -> dict[str, int]:
-        settings: dict[str, int] = self.state.table("settings")
-        return settings
+        self.users: dict[str, User] = {}  # by user id
+        self.usernames: dict[str, User] = {}  # lower-case username -> user
+        self.emails: dict[str, User] = {}  # lower-case address -> user
+        self.tokens: dict[str, tuple[str, str]] = {}  # token -> (user id, kind: personal | login)
+        self.last_use = LastUse()  # login token -> last use (settings.session_idle_timeout)
+        self.rooms: dict[str, Room] = {}
+        self.room_names: dict[str, Room] = {}
+        self.timelines: dict[str, list[Stored]] = {}  # room id -> its messages, oldest first
+        self.messages: dict[tuple[str, str], Stored] = {}  # (room id, message id) -> message
+        self.message_rooms: dict[str, list[str]] = {}  # message id -> the rooms with a message of that id
+        self.removed: list[dict[str, Any]] = []
+        self.settings: dict[str, int] = {}
+        self._last_ms = 0
+        self._seq = itertools.count(1)
 
     # time ------------------------------------------------------------------------
     def now_ms(self) -> int:
         """The mock clock in ms, strictly increasing across calls so ts orders every post."""
-        clock: dict[str, int] = self.state.table("clock")
-        now = int(self.store.clock.timestamp() * 1000)
-        now = max(now, clock.get("last", 0) + 1)
-        clock["last"] = now
+        now = max(int(self.store.clock.timestamp() * 1000), self._last_ms + 1)
+        self._last_ms = now
         return now
 
     # lookups ---------------------------------------------------------------------
     def user_by_name(self, username: str) -> User | None:
-        wanted = username.lower()
-        return next((user for user in self.users.values() if user.username.lower() == wanted), None)
+        return self.usernames.get(username.lower())
 
     def user_by_login(self, login: str) -> User | None:
         """Username or e-mail address (both case-insensitive)."""
-        found = self.user_by_name(login)
-        if found is not None:
-            return found
-        wanted = login.lower()
-        return next(
-            (user for user in self.users.values() if any(str(mail.get("address", "")).lower() == wanted for mail in user.emails)),
-            None,
-        )
+        found = self.usernames.get(login.lower())
+        return found if found is not None else self.emails.get(login.lower())
 
     def room_by_name(self, name: str) -> Room | None:
-        return next((room for room in self.rooms.values() if room.name is not None and room.name == name), None)
+        return self.room_names.get(name)
 
     def rooms_of(self, user_id: str) -> list[Room]:
-        return [room for room in self.rooms.values() if user_id in room.members]
+        return [room for room in self.rooms.values() if user_id in room.member_set]
 
     def timeline(self, room_id: str) -> list[Stored]:
         return self.timelines.setdefault(room_id, [])
 
+    def message_in(self, room_id: str, message_id: str) -> Stored | None:
+        return self.messages.get((room_id, message_id))
+
+    def visible_message(self, message_id: str, user_id: str) -> Stored | None:
+        """The message with this id in a room the user belongs to (messages of other rooms look
+        like no message at all)."""
+        for room_id in self.message_rooms.get(message_id, ()):
+            room = self.rooms.get(room_id)
+            if room is not None and user_id in room.member_set:
+                return self.messages[room_id, message_id]
+        return None
+
     # changes ---------------------------------------------------------------------
-    def issue_token(self, user_id: str, kind: str = LOGIN, token: str | None = None) -> str:
+    def issue_token(self, user_id: str, kind: str = LOGIN, token: str | None = None, now: float = 0.0) -> str:
         token = token or new_token()
         self.tokens[token] = (user_id, kind)
+        if kind == LOGIN:
+            self.last_use.touch(token, now)
         return token
 
-    def add_user(self, spec: Mapping[str, Any], now: int) -> User:
-        username = str(spec["username"])
-        emails = [dict(mail) for mail in spec.get("emails", ())]
-        if "email" in spec:
-            emails.append({"address": str(spec["email"]), "verified": bool(spec.get("verified", True))})
-        known = {
-            "_id", "username", "name", "email", "emails", "verified", "password", "personalAccessTokens", "authTokens",
-            "type", "status", "active", "roles", "utcOffset", "createdAt", "lastLogin",
-        }  # fmt: skip
-        user = User(
-            id=str(spec.get("_id") or new_id()),
-            username=username,
-            name=str(spec.get("name", username)),
-            emails=emails,
-            password=None if spec.get("password") is None else str(spec["password"]),
-            type=str(spec.get("type", "user")),
-            status=str(spec.get("status", "offline")),
-            active=bool(spec.get("active", True)),
-            roles=[str(role) for role in spec.get("roles", ["user"])],
-            utc_offset=float(spec.get("utcOffset", 0)),
-            created_ms=parse_iso(spec["createdAt"]) if "createdAt" in spec else now,
-            last_login_ms=parse_iso(spec["lastLogin"]) if "lastLogin" in spec else None,
-            extra={key: value for key, value in spec.items() if key not in known},
-        )
-        self.users[user.id] = user
-        for token in spec.get("personalAccessTokens", ()):
-            self.issue_token(user.id, PAT, str(token))
-        for token in spec.get("authTokens", ()):
-            self.issue_token(user.id, LOGIN, str(token))
-        return user
+    def end_token(self, token: str) -> None:
+        self.tokens.pop(token, None)
+        self.last_use.forget(token)
 
-    def _user_id(self, username: str) -> str:
-        user = self.user_by_name(username)
-        if user is None:
-            raise ValueError(f"rocketchat world: unknown user {username!r}")
-        return user.id
-
-    def add_room(self, spec: Mapping[str, Any], now: int) -> Room:
-        kind = str(spec.get("t", "c"))
-        members = [self._user_id(str(name)) for name in spec.get("members", ())]
-        room_id = str(spec.get("_id") or (dm_id(members) if kind == "d" else new_id()))
-        created = parse_iso(spec["ts"]) if "ts" in spec else now
-        known = {"_id", "t", "name", "members", "creator", "ts", "_updatedAt"}
-        room = Room(
-            id=room_id,
-            t=kind,
-            name=None if kind == "d" else str(spec.get("name", room_id)),
-            members=list(dict.fromkeys(members)),
-            creator=self._user_id(str(spec["creator"])) if spec.get("creator") else None,
-            created_ms=created,
-            updated_ms=parse_iso(spec["_updatedAt"]) if "_updatedAt" in spec else created,
-            extra={key: value for key, value in spec.items() if key not in known},
-        )
+    def add_room(self, room: Room) -> None:
         self.rooms[room.id] = room
-        return room
+        if room.name is not None:
+            self.room_names.setdefault(room.name, room)
 
-    def add_message(self, doc: dict[str, Any]) -> Stored:
-        """Store a message document (with ``_id``, ``rid`` and ``ts``) in its room, in ts order."""
+    def add_message(self, doc: dict[str, Any], *, loading: bool = False) -> Stored:
+        """Store a message document (with ``_id``, ``rid`` and ``ts``) in its room, in ts order
+        (``loading``: appended; :meth:`load` sorts every timeline once at the end)."""
         ts = str(doc["ts"])
         ms = parse_iso(ts)
-        stored = Stored(ms=ms, seq=self.state.next_id("message-seq"), doc=doc)
-        room_id = str(doc["rid"])
+        stored = Stored(ms=ms, seq=next(self._seq), doc=doc)
+        room_id, message_id = str(doc["rid"]), str(doc["_id"])
         timeline = self.timeline(room_id)
-        if not timeline or timeline[-1].ms <= ms:  # the usual case: the newest (seq only grows)
+        if loading or not timeline or timeline[-1].ms <= ms:  # the usual case: the newest (seq only grows)
             timeline.append(stored)
         else:
-            bisect.insort(timeline, stored, key=lambda item: (item.ms, item.seq))
-        self.messages[str(doc["_id"])] = stored
+            bisect.insort(timeline, stored, key=_order)
+        self.messages[room_id, message_id] = stored
+        self.message_rooms.setdefault(message_id, []).append(room_id)
         room = self.rooms.get(room_id)
         if room is not None:
             updated = str(doc.get("_updatedAt", ts))
@@ -306,48 +277,177 @@ class World:
         return stored
 
     # loading ---------------------------------------------------------------------
-    def load(self, world: Mapping[str, Any]) -> None:
-        now = int(self.store.clock.timestamp() * 1000)
-        defaults = default_world().get("settings", {})
-        self.settings.update({key: int(value) for key, value in {**defaults, **dict(world.get("settings", {}))}.items()})
-        for spec in world.get("users", ()):
-            self.add_user(spec, now)
-        for spec in world.get("rooms", ()):
-            self.add_room(spec, now)
-        known: dict[tuple[str, str], Any] = {}  # (room | user, name) -> Room | User: one lookup per name
-        for spec in world.get("messages", ()):
-            self.add_message(self._world_message(spec, now, known))
-        for spec in world.get("removedRooms", ()):
+    def load(self, world: Mapping[str, Any], check: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+        """Fill this (empty) world from a world document; ``check`` finds what is wrong with a
+        stored message document (None: nothing). Raises :class:`WorldError`."""
+        expect_object(world, ROOT)
+        now_seconds = self.store.clock.timestamp()
+        now = int(now_seconds * 1000)
+        self._load_settings(world)
+        for where, spec in field_objects(world, "users", ROOT):
+            self._load_user(spec, where, now, now_seconds)
+        for where, spec in field_objects(world, "rooms", ROOT):
+            self._load_room(spec, where, now)
+        for where, spec in field_objects(world, "messages", ROOT):
+            doc = self._world_message(spec, where, now)
+            problem = check(doc) if check is not None else None
+            if problem is not None:
+                raise WorldError(where, f"not a Rocket.Chat message: {problem}")
+            self.add_message(doc, loading=True)
+        for timeline in self.timelines.values():
+            timeline.sort(key=_order)  # one sort (nearly in order: linear) instead of an insort each
+        for where, spec in field_objects(world, "removedRooms", ROOT):
             self.removed.append(
                 {
-                    "_id": str(spec["_id"]),
-                    "members": [self._user_id(str(name)) for name in spec.get("members", ())],
-                    "ms": parse_iso(spec["at"]) if "at" in spec else now,
+                    "_id": field_text(spec, "_id", where, nonempty=True),
+                    "members": [
+                        self._user(name, f"{where}.members[{index}]").id for index, name in enumerate(field_texts(spec, "members", where))
+                    ],
+                    "ms": _time(spec, "at", where, now),
                 }
             )
 
-    def _world_message(self, spec: Mapping[str, Any], now: int, known: dict[tuple[str, str], Any]) -> dict[str, Any]:
-        """A seeded message as stored; ``known`` remembers the rooms and senders already looked up
-        (rooms and users do not change while messages load)."""
+    def _load_settings(self, world: Mapping[str, Any]) -> None:
+        where = f"{ROOT}.settings"
+        given_settings = expect_object(world.get("settings", {}), where)
+        unknown = sorted(set(given_settings) - set(SETTINGS))
+        if unknown:
+            fail(f"{where}.{unknown[0]}", "a setting among " + ", ".join(SETTINGS), given_settings[unknown[0]])
+        defaults = default_world().get("settings", {})
+        for key in SETTINGS:
+            self.settings[key] = field_int(given_settings, key, where, int(defaults[key]), 1, MAX_COUNT)
+
+    def _user(self, username: str, where: str) -> User:
+        user = self.user_by_name(username)
+        if user is None:
+            raise WorldError(where, f"unknown user {username!r}")
+        return user
+
+    def _load_user(self, spec: Mapping[str, Any], where: str, now: int, now_seconds: float) -> None:
+        username = field_text(spec, "username", where, nonempty=True)
+        if username.lower() in self.usernames:
+            raise WorldError(f"{where}.username", f"{username!r} is given twice")
+        addressed: list[tuple[str, dict[str, Any]]] = []  # (path, e-mail)
+        for path, mail in field_objects(spec, "emails", where):
+            address = field_text(mail, "address", path, nonempty=True)
+            addressed.append((f"{path}.address", {**mail, "address": address, "verified": field_bool(mail, "verified", path, False)}))
+        if "email" in spec:
+            address = field_text(spec, "email", where, nonempty=True)
+            addressed.append((f"{where}.email", {"address": address, "verified": field_bool(spec, "verified", where, True)}))
+        emails = [mail for _, mail in addressed]
+        password = spec.get("password")
+        if password is not None:
+            field_text(spec, "password", where)
+        for key in ("preferences", "customFields"):
+            if key in spec:
+                expect_object(spec[key], f"{where}.{key}")
+        known = {
+            "_id", "username", "name", "email", "emails", "verified", "password", "personalAccessTokens", "authTokens",
+            "type", "status", "active", "roles", "utcOffset", "createdAt", "lastLogin",
+        }  # fmt: skip
+        user = User(
+            id=field_text(spec, "_id", where, "", nonempty=False) or new_id(),
+            username=username,
+            name=field_text(spec, "name", where, username),
+            emails=emails,
+            password=password,
+            type=field_choice(spec, "type", where, "user", USER_TYPES),
+            status=field_choice(spec, "status", where, "offline", USER_STATUSES),
+            active=field_bool(spec, "active", where, True),
+            roles=field_texts(spec, "roles", where) if "roles" in spec else ["user"],
+            utc_offset=field_number(spec, "utcOffset", where, 0, -24, 24),
+            created_ms=_time(spec, "createdAt", where, now),
+            last_login_ms=_time(spec, "lastLogin", where, None),
+            extra={key: value for key, value in spec.items() if key not in known},
+        )
+        if user.id in self.users:
+            raise WorldError(f"{where}._id", f"{user.id!r} is given twice")
+        for path, mail in addressed:
+            address = str(mail["address"]).lower()
+            if address in self.emails:
+                raise WorldError(path, f"{mail['address']!r} is already the address of another user")
+            self.emails[address] = user
+        self.users[user.id] = user
+        self.usernames[username.lower()] = user
+        for key, kind in (("personalAccessTokens", PAT), ("authTokens", LOGIN)):
+            for index, token in enumerate(field_texts(spec, key, where, nonempty=True)):
+                if token in self.tokens:
+                    raise WorldError(f"{where}.{key}[{index}]", "this token is given twice")
+                if kind == LOGIN and not _TOKEN.match(token):
+                    fail(f"{where}.{key}[{index}]", "a token of letters, digits, - and _", token)
+                self.issue_token(user.id, kind, token, now_seconds)
+
+    def _load_room(self, spec: Mapping[str, Any], where: str, now: int) -> None:
+        kind = field_choice(spec, "t", where, "c", ROOM_TYPES)
+        members = [self._user(name, f"{where}.members[{index}]").id for index, name in enumerate(field_texts(spec, "members", where))]
+        room_id = field_text(spec, "_id", where, "") or (dm_id(members) if kind == "d" else new_id())
+        if room_id in self.rooms:
+            raise WorldError(f"{where}._id", f"room {room_id!r} is given twice")
+        name = None if kind == "d" else field_text(spec, "name", where, room_id, nonempty=True)
+        if name is not None and name in self.room_names:
+            raise WorldError(f"{where}.name", f"room name {name!r} is given twice")
+        for key in ("default", "ro", "sysMes"):
+            field_bool(spec, key, where, False)
+        for key in ("topic", "description", "fname"):
+            field_text(spec, key, where, "")
+        created = _time(spec, "ts", where, now)
+        known = {"_id", "t", "name", "members", "creator", "ts", "_updatedAt"}
+        creator = field_text(spec, "creator", where, "")
+        room = Room(
+            id=room_id,
+            t=kind,
+            name=name,
+            members=list(dict.fromkeys(members)),
+            creator=self._user(creator, f"{where}.creator").id if creator else None,
+            created_ms=created,
+            updated_ms=_time(spec, "_updatedAt", where, created),
+            extra={key: value for key, value in spec.items() if key not in known},
+        )
+        self.add_room(room)
+
+    def _world_message(self, spec: Mapping[str, Any], where: str, now: int) -> dict[str, Any]:
+        """A seeded message as stored (one index lookup per room and sender)."""
         doc = {key: value for key, value in spec.items() if key not in ("room", "user")}
         if "room" in spec:
-            name = str(spec["room"])
-            room = known.get(("room", name)) or self.room_by_name(name)
+            name = field_text(spec, "room", where)
+            room = self.room_by_name(name)
             if room is None:
-                raise ValueError(f"rocketchat world: unknown room {spec['room']!r}")
-            known["room", name] = room
+                raise WorldError(f"{where}.room", f"unknown room {name!r}")
             doc["rid"] = room.id
-        if str(doc.get("rid")) not in self.rooms:
-            raise ValueError(f"rocketchat world: message {spec!r} names no known room")
+        elif field_text(spec, "rid", where) not in self.rooms:
+            raise WorldError(f"{where}.rid", f"unknown room {spec['rid']!r}")
         if "user" in spec:
-            name = str(spec["user"])
-            user = known.get(("user", name)) or self.users[self._user_id(name)]
-            known["user", name] = user
+            user = self._user(field_text(spec, "user", where), f"{where}.user")
             doc["u"] = {"_id": user.id, "username": user.username, "name": user.name}
-        if not isinstance(doc.get("u"), dict):
-            raise ValueError(f"rocketchat world: message {spec!r} names no sender (user)")
-        doc.setdefault("_id", new_id())
-        doc.setdefault("msg", "")
+        else:
+            sender = expect_object(spec.get("u"), f"{where}.u")
+            field_text(sender, "_id", f"{where}.u", nonempty=True)
+            field_text(sender, "username", f"{where}.u", nonempty=True)
+        message_id = doc.setdefault("_id", new_id())
+        if not isinstance(message_id, str) or not message_id:
+            fail(f"{where}._id", "a non-empty string", message_id)
+        if message_id in self.message_rooms:
+            raise WorldError(f"{where}._id", f"message id {message_id!r} is given twice")
+        doc["msg"] = field_text(spec, "msg", where, "")
+        _time(spec, "ts", where, None)
+        _time(spec, "_updatedAt", where, None)
         doc.setdefault("ts", iso(now))
         doc.setdefault("_updatedAt", doc["ts"])
         return doc
+
+
+def _order(stored: Stored) -> tuple[int, int]:
+    return stored.ms, stored.seq
+
+
+def _time(spec: Mapping[str, Any], key: str, where: str, default: Any) -> Any:
+    """``spec[key]``, an ISO time, as epoch ms (absent: ``default``)."""
+    if key not in spec:
+        return default
+    value = spec[key]
+    if isinstance(value, str):
+        try:
+            return parse_iso(value)
+        except (ValueError, OverflowError):
+            pass
+    fail(f"{where}.{key}", "an ISO time string", value)
