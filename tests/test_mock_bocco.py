@@ -475,7 +475,11 @@ def test_a_seed_replaces_the_default_world() -> None:
         assert_documented("bocco.sessions.create", client.post("/alpha/sessions", data=CREDENTIALS["alice"]), 401)
         bad = client.post("/__chatmock/seed", json={"bocco": {"users": [{"name": "x", "uuid": "nope"}]}})
         assert bad.status_code == 400
-        alice = sign_in(client)  # a rejected seed leaves the default world
+        assert "$.users[0].uuid" in bad.text
+        # a rejected seed leaves the world in force
+        assert_documented("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": "carol-fixed-token"}), 200)
+        assert client.post("/__chatmock/reset").status_code == 200
+        alice = sign_in(client)
         assert FAMILY in joined(client, alice)
         assert_documented("bocco.rooms.joined", client.get("/alpha/rooms/joined", params={"access_token": "carol-fixed-token"}), 401)
 

@@ -24,15 +24,16 @@ def sign_in(call: Call, world: World) -> User | None:
     return world.sign_in(apikey, email, password)
 
 
-def by_token(call: Call, world: World) -> User | None:
+def by_token(call: Call, world: World, now: float, idle: float | None) -> User | None:
     """The user of the call's access token (then ``call.credential``); the token is taken out
-    of ``call.params``."""
+    of ``call.params``. With ``idle`` (``settings.session_idle_timeout``) a token unused for
+    longer has ended."""
     scheme = call.endpoint.auth
     name = scheme.param if scheme is not None else "access_token"
     token = call.params.pop(name, None)
     if not isinstance(token, str) or not token:
         return None
-    user = world.user_for_token(token)
+    user = world.user_for_token(token, now, idle)
     if user is not None:
         call.credential = token
     return user

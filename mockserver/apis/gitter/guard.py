@@ -2,10 +2,11 @@
 the same file, letter for letter (tests/test_hardening_apis.py keeps them so), because an API
 imports nothing but ``mockserver.core`` and itself; they are meant to move into the core as one.
 
-* :class:`WorldError` and the ``expect_*`` / ``field_*`` readers: a world document checked value
+* the ``expect_*`` / ``field_*`` readers: a world document checked value
   by value, a failure naming the JSON path of the bad value in the API's part of the seed, e.g.
   ``$.users[0].createdAt: expected an ISO time string, got 5``. Paths are written only on
-  failure (``where`` is the path of the object read; the readers add the key).
+  failure (``where`` is the path of the object read; the readers add the key); they raise the
+  core's :class:`~mockserver.core.worlds.WorldError` (path, what).
 * :func:`same_secret`: two texts compared as UTF-8 bytes in constant time (``compare_digest`` on
   ``str`` raises for non-ASCII text).
 * :class:`FailureLimit`: failed credential checks counted per client and 60-second window
@@ -22,20 +23,11 @@ import secrets
 from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 
+from mockserver.core.worlds import WorldError
+
 WINDOW_SECONDS = 60.0  # FailureLimit's window
 MAX_CLIENTS = 4096  # windows kept before ended ones are dropped
 _MISSING: Any = object()
-
-
-class WorldError(ValueError):
-    """A world document (an API's part of a seed) an API cannot load: ``path`` (a JSON path into
-    the API's part, e.g. ``$.users[0].username``) and what is wrong (the core's
-    ``mockserver.core.worlds.WorldError`` in waiting)."""
-
-    def __init__(self, path: str, what: str) -> None:
-        super().__init__(f"{path}: {what}")
-        self.path = path
-        self.what = what
 
 
 def describe(value: Any) -> str:

@@ -31,7 +31,7 @@ default world). Every key is optional except where noted::
 ``reset(None)`` loads the default world; ``reset({})`` (a seed file without a ``"gitter"``
 part) loads an empty one. Seeded messages are read by every member except those listed in
 ``unreadBy`` (an unread message that mentions a member also counts as a mention: the API marks
-those after loading, see :mod:`.unread`). A malformed world raises :class:`~.guard.WorldError`
+those after loading, see :mod:`.unread`). A malformed world raises :class:`~mockserver.core.worlds.WorldError`
 (a ``ValueError``) naming the JSON path of the bad value, e.g. ``gitter.rooms[2].uri: ...``
 (the admin seed endpoint answers 400). Loading is linear in the size of the world: ids, uris
 and one-to-one pairs are indexed as they are read.
@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.apis.gitter.guard import (
-    WorldError,
     expect_object,
     fail,
     field_bool,
@@ -59,7 +58,7 @@ from mockserver.apis.gitter.guard import (
     field_texts,
 )
 from mockserver.core.store import Clock, epoch_millis, iso_millis
-from mockserver.core.worlds import Credentials, entries, first, given
+from mockserver.core.worlds import Credentials, WorldError, entries, first, given
 
 WORLD_FILE = Path(__file__).with_name("world.json")
 DEFAULT_RATE_LIMIT = 100

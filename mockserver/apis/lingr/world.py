@@ -48,7 +48,7 @@ Message ids are global across rooms and must increase along each room's list; ne
 messages get the next id after the highest one loaded. The event counter starts at 0.
 A public id (a session's ``public_id``, a message's ``public_session_id``) is shown to every
 room member, so it may not be a session id. A malformed world raises
-:class:`~.guard.WorldError` (a ``ValueError``) naming the JSON path of the bad value, e.g.
+:class:`~mockserver.core.worlds.WorldError` (a ``ValueError``) naming the JSON path of the bad value, e.g.
 ``lingr.users[0]: expected an object, got 1``. Loading is linear in the size of the world.
 """
 
@@ -65,7 +65,6 @@ from typing import Any
 
 from mockserver.apis.lingr.guard import (
     LastUse,
-    WorldError,
     expect_object,
     fail,
     field_bool,
@@ -76,7 +75,7 @@ from mockserver.apis.lingr.guard import (
     field_texts,
 )
 from mockserver.core.store import RandomText
-from mockserver.core.worlds import Credentials, entries, given
+from mockserver.core.worlds import Credentials, WorldError, entries, given
 
 BASE62 = string.ascii_letters + string.digits
 PUBLIC_ID_LENGTH = 6  # session / public ids are 6-char base62 ("ExHqgY"; seed 002_0f8f93cf6b7fe958.txt)

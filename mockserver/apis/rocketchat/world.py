@@ -34,7 +34,7 @@ Every key is optional. ``settings`` not given fall back to the default world's (
 rooms a user has left or that were deleted: ``rooms.get?updatedSince=`` lists them in ``remove``.
 Settings are integers from 1 to :data:`MAX_COUNT`; ``maxCount`` caps every ``count``.
 
-A malformed world raises :class:`~.guard.WorldError` (a ``ValueError``) naming the JSON path of
+A malformed world raises :class:`~mockserver.core.worlds.WorldError` (a ``ValueError``) naming the JSON path of
 the bad value, e.g. ``$.users[0].createdAt: expected an ISO time string, got 5``. Loading is
 linear in the size of the world (users, e-mails, room names and message ids are indexed).
 
@@ -56,7 +56,6 @@ from typing import Any
 
 from mockserver.apis.rocketchat.guard import (
     LastUse,
-    WorldError,
     expect_object,
     fail,
     field_bool,
@@ -68,7 +67,7 @@ from mockserver.apis.rocketchat.guard import (
     field_texts,
 )
 from mockserver.core.store import RandomText, Store, iso_millis
-from mockserver.core.worlds import Credentials, entries, first, given, read_world_file
+from mockserver.core.worlds import Credentials, WorldError, entries, first, given, read_world_file
 
 WORLD_FILE = Path(__file__).with_name("world.json")
 METEOR_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
