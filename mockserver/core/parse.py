@@ -7,13 +7,15 @@ failure is a :class:`BadRequest` with a message for the API's own error shape.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Coroutine, Generator
+from types import CoroutineType
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
 from mockserver.core.call import ClientGone, Upload
 from mockserver.core.registry import Endpoint
@@ -90,12 +92,13 @@ class ReadTimeout(Exception):
 
 
 class Deadlines:
-    """Ends the body reads that outlast ``timeout`` seconds, with one timer for all of them
-    (a timer per request costs microseconds; a registration costs a dict entry).
+    """Ends the body reads that outlast ``timeout`` seconds, with one timer for all of them.
 
-    :func:`read_body` registers its task while it waits for the body; a sweep every quarter
-    of the timeout cancels the tasks past their deadline, and ``read_body`` turns that
-    cancellation into :class:`ReadTimeout`. A deadline is therefore met within 25 %."""
+    Only a read that has to wait is registered (:func:`read_body` registers it once the first
+    receive did not answer at once; a timer per request would cost microseconds). A sweep
+    every quarter of the timeout cancels the registered tasks past their deadline, and
+    ``read_body`` turns that cancellation into :class:`ReadTimeout`: a deadline is met
+    within 25 %."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -111,10 +114,8 @@ class Deadlines:
             return None
         loop = task.get_loop()
         self._reading[task] = loop.time() + self.timeout
-        if self._timer_loop is not loop:  # first read, or a new event loop (each TestClient has its own)
+        if self._timer is None or self._timer_loop is not loop:  # none yet, or a new loop (each TestClient has its own)
             self._timer_loop = loop
-            self._timer = loop.call_later(self._period, self._sweep, loop)
-        elif self._timer is None:
             self._timer = loop.call_later(self._period, self._sweep, loop)
         return task
 
@@ -145,6 +146,37 @@ class Deadlines:
             self._timer = loop.call_later(self._period, self._sweep, loop)
 
 
+class _Resumed:
+    """The rest of a coroutine already run to its first suspension, where it ``yielded``:
+    awaiting this hands ``yielded`` to the task and then drives the coroutine exactly as
+    ``yield from`` would (values sent, exceptions such as a cancellation thrown in)."""
+
+    __slots__ = ("coroutine", "yielded")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], yielded: Any) -> None:
+        self.coroutine = coroutine
+        self.yielded = yielded
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine, yielded = self.coroutine, self.yielded
+        while True:
+            try:
+                sent = yield yielded
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as error:
+                try:
+                    yielded = coroutine.throw(error)
+                except StopIteration as done:
+                    return done.value
+                continue
+            try:
+                yielded = coroutine.send(sent)
+            except StopIteration as done:
+                return done.value
+
+
 def content_length_of(header: str | None) -> int | None:
     """A ``Content-Length`` value: ASCII decimal digits only (``²`` and ``-1`` are not);
     :class:`BadRequest` otherwise. More than 18 digits is as good as infinite."""
@@ -168,16 +200,29 @@ async def read_body(
 
     With ``deadlines``, a request that declares a body (a ``Content-Length`` over 0, or
     ``chunked``) must send all of it within ``deadlines.timeout`` seconds, else
-    :class:`ReadTimeout`. A request declaring none has no body in HTTP/1.1: its one receive
-    is answered at once and is not registered (no cost on the hot path of a GET)."""
+    :class:`ReadTimeout`. The deadline costs nothing when the body came with the headers
+    (the first receive answers without waiting, the usual case): only a read that waits is
+    registered. A request declaring no body has none in HTTP/1.1: its receive never waits."""
     declared = content_length_of(content_length)
     if declared is not None and declared > limit:
         raise TooLarge(f"request body of {declared} bytes is over the {limit}-byte limit")
     if deadlines is None or not (declared or chunked):
-        return await _receive_body(receive, limit)
+        return await _rest_of_body(receive, limit, await receive())
+    pending = receive()
+    waiting: Awaitable[Message] = pending
+    if type(pending) is CoroutineType:
+        try:
+            suspended = pending.send(None)
+        except StopIteration as done:
+            first: Message = done.value
+            if first["type"] == "http.request" and not first.get("more_body", False):
+                return _whole(first.get("body", b""), limit)
+            waiting = _ready(first)  # a disconnect, or more to come
+        else:
+            waiting = _Resumed(pending, suspended)
     task = deadlines.begin()
     try:
-        return await _receive_body(receive, limit)
+        return await _rest_of_body(receive, limit, await waiting)
     except asyncio.CancelledError:
         if deadlines.expired(task):
             assert task is not None
@@ -188,15 +233,23 @@ async def read_body(
         deadlines.end(task)
 
 
-async def _receive_body(receive: Receive, limit: int) -> bytes:
-    message = await receive()
+async def _ready(message: Message) -> Message:
+    return message
+
+
+def _whole(body: bytes, limit: int) -> bytes:
+    if len(body) > limit:
+        raise TooLarge(f"request body is over the {limit}-byte limit")
+    return body
+
+
+async def _rest_of_body(receive: Receive, limit: int, message: Message) -> bytes:
+    """The body from its first message on."""
     if message["type"] == "http.disconnect":
         raise ClientGone
     body = message.get("body", b"")
     if not message.get("more_body", False):
-        if len(body) > limit:
-            raise TooLarge(f"request body is over the {limit}-byte limit")
-        return body
+        return _whole(body, limit)
     collected = bytearray(body)
     while True:
         message = await receive()
