@@ -1,19 +1,53 @@
-"""Run an ASGI app under uvicorn on a free loopback port, in a background thread.
+"""Run an ASGI app under uvicorn on a free loopback port, in a background thread; and the
+socket rules every chatmock server follows.
 
-Used by tests that need a real socket (streams, disconnects, the HTTP target) and by the
-pytest plugin. The server is started and stopped by the caller; nothing leaks.
+:class:`BackgroundServer` is used by tests that need a real socket (streams, disconnects, the
+HTTP target) and by the pytest plugin. The server is started and stopped by the caller;
+nothing leaks.
+
+The rules (``chatmock serve``, ``proxy`` and ``record`` follow them too):
+
+- :func:`bind` binds the listening socket *before* anything says the port is served, and says
+  in one line why it cannot (``port 8000 is already in use on 127.0.0.1``).
+- :func:`uvicorn_config` bounds the request head (request line and headers) to
+  :data:`HEADER_LIMIT` bytes. uvicorn offers a limit only for its h11 implementation
+  (``h11_max_incomplete_event_size``); with httptools (what ``uvicorn[standard]`` installs and
+  uvicorn then prefers) it has none, so :func:`head_limited_httptools` counts the bytes that
+  arrive before the head is complete and answers ``431`` past the limit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import functools
+import importlib
+import ipaddress
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+HEADER_LIMIT = 64 * 1024  # bytes of one request line + headers (nginx: 32 KiB, Node: 16 KiB)
+BACKLOG = 2048  # uvicorn's default
+
+
+class BindError(OSError):
+    """A port that cannot be served; the message is one line for the user."""
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -22,18 +56,114 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+def origin(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``, bound as uvicorn binds (``SO_REUSEADDR``), to
+    hand to ``uvicorn.Server.serve(sockets=...)``; :class:`BindError` says why not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise BindError(f"cannot bind {host!r}: {getattr(error, 'strerror', None) or error}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise BindError(f"port {port} is already in use on {host}") from None
+        raise BindError(f"cannot bind {host}:{port}: {error.strerror or error}") from None
+    return sock
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Raise :class:`BindError` now if ``host:port`` cannot be served (for servers that bind later)."""
+    bind(host, port).close()
+
+
+# the request-head limit ----------------------------------------------------------------------
+_TOO_LARGE = b"request line and headers are over the limit of this server\n"
+
+
+@functools.cache
+def head_limited_httptools(limit: int) -> type[asyncio.Protocol] | None:
+    """uvicorn's httptools protocol answering 431 once a request head passes ``limit`` bytes;
+    None without httptools. Only bytes that arrive before the head is complete are counted
+    (a body is never), so the cost is one addition per read while a head is incomplete."""
+    try:
+        base: type[Any] = importlib.import_module("uvicorn.protocols.http.httptools_impl").HttpToolsProtocol
+    except (ImportError, AttributeError):
+        return None
+
+    class HeadLimitedHttpToolsProtocol(base):
+        head_limit = limit
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._in_head = True
+            self._head_bytes = 0
+
+        def data_received(self, data: bytes) -> None:
+            if not self._in_head:
+                super().data_received(data)
+                return
+            self._head_bytes += len(data)
+            super().data_received(data)  # may complete the head (on_headers_complete)
+            if self._in_head and self._head_bytes > self.head_limit and not self.transport.is_closing():
+                self._in_head = False
+                self.transport.write(
+                    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE), _TOO_LARGE)
+                )
+                self.transport.close()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            self._head_bytes = 0
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._in_head = True
+
+    return HeadLimitedHttpToolsProtocol
+
+
+def uvicorn_config(
+    app: Any, host: str, port: int, *, header_limit: int = HEADER_LIMIT, lifespan: Literal["auto", "on", "off"] = "off"
+) -> uvicorn.Config:
+    """uvicorn's config for a chatmock server: quiet (no access log: ``chatmock serve --log``
+    prints its own lines), request heads bounded to ``header_limit`` bytes with httptools or h11."""
+    protocol = head_limited_httptools(header_limit)
+    http: Any = protocol if protocol is not None else "h11"
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=http,
+        h11_max_incomplete_event_size=header_limit,
+        log_level="warning",
+        access_log=False,
+        lifespan=lifespan,
+    )
+
+
+# a server in a thread --------------------------------------------------------------------------
 class BackgroundServer:
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(uvicorn_config(app, host, self.port))
         self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.run, name=f"chatmock-{self.port}", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return origin(self.host, self.port)
 
     def start(self, timeout: float = 10.0) -> BackgroundServer:
         self._thread.start()
