@@ -88,6 +88,8 @@ def create_app(
     429 (None: no limit); ``read_timeout``: seconds a client may take to send its request
     body (then 408 and the connection is closed); ``on_exchange``: called with every finished
     exchange (a journal :class:`~mockserver.core.journal.Entry`), journal or not."""
+    if isinstance(admin_hosts, str):
+        raise TypeError("admin_hosts is a collection of host names, not one str")
     selected = tuple(apis or API_NAMES)
     unknown = sorted(set(selected) - set(API_NAMES))
     if unknown:

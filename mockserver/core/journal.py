@@ -102,7 +102,7 @@ def _bounded(entry: Entry) -> int:
                 headers = list(headers)  # the scope's own list stays untouched
             headers[index] = (name, _truncated(len(value)).encode())
         size += len(name) + len(headers[index][1])
-        if name == b"content-length" and value.isdigit():
+        if name == b"content-length" and value.isdigit() and len(value) <= 18:
             size += int(value)  # the parameters parsed from the body are kept too
     entry.raw_headers = headers
     return size
