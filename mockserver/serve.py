@@ -40,6 +40,7 @@ from mockserver.core.journal import REDACTED
 from mockserver.core.registry import load_registry
 from mockserver.core.secrets import is_secret_name
 from mockserver.core.settings import Settings
+from mockserver.mock import SeedError
 
 __all__ = ["LOOPBACK", "add_command", "base_urls", "is_loopback", "log_line", "run_loop", "run_serve", "with_cors"]
 
@@ -171,20 +172,18 @@ def _query(raw: bytes) -> str:
     return "&".join(f"{name}={REDACTED if is_secret_name(name) else value}" for name, value in pairs)
 
 
-def log_line(entry: Any, finished: float | None = None) -> str:
-    """One request as ``chatmock serve --log`` prints it:
-    ``12:00:01.234 lingr POST /lingr/api/session/create 200 lingr.session.create 2.1ms 0 violations``.
-    Query values of secret-named parameters are ``[REDACTED]``; headers and bodies are never printed."""
-    finished = time.time() if finished is None else finished
+def log_line(entry: Any) -> str:
+    """One finished request (a journal ``Entry``) as ``chatmock serve --log`` prints it:
+    ``12:00:01.234 lingr      POST   /lingr/api/session/create 200 lingr.session.create 2.1ms 0 violations``.
+    Values of secret-named query parameters are ``[REDACTED]``; headers and bodies are never printed."""
     endpoint: str | None = entry.endpoint
-    api = endpoint.partition(".")[0] if endpoint else "-"
+    api = entry.api or (endpoint.partition(".")[0] if endpoint else "-")
     query = _query(entry.raw_query) if entry.raw_query else ""
     target = _printable(entry.path + (f"?{query}" if query else ""))
     clock = time.strftime("%H:%M:%S", time.localtime(entry.time)) + f".{int(entry.time * 1000) % 1000:03d}"
-    milliseconds = max(0.0, (finished - entry.time) * 1000)
     violations = len(entry.violations)
     return (
-        f"{clock} {api:<10} {entry.method:<6} {target} {entry.status} {endpoint or '-'} {milliseconds:.1f}ms "
+        f"{clock} {api:<10} {entry.method:<6} {target} {entry.status} {endpoint or '-'} {entry.duration * 1000:.1f}ms "
         f"{violations} violation{'' if violations == 1 else 's'}"
     )
 
@@ -216,14 +215,22 @@ def with_cors(app: ASGIApp, origins: Sequence[str] = ("*",)) -> ASGIApp:
 
 
 # the command -----------------------------------------------------------------------------------
+def _admin_hosts(args: argparse.Namespace) -> frozenset[str]:
+    """``--admin-host`` names, and the address ``--host`` binds when it is one address (the
+    banner's admin URL then works); ``0.0.0.0``/``::`` name no host, so only ``--admin-host`` does."""
+    hosts = {name.strip().lower() for name in args.admin_host or ()}
+    host = args.host.lower()
+    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
+        hosts.update((host, f"[{host}]") if ":" in host else (host,))
+    return frozenset(hosts)
+
+
 def _core_options(args: argparse.Namespace) -> dict[str, Any]:
     """The core's options given on the command line (an option left out keeps the core's default)."""
     options: dict[str, Any] = {}
-    if args.admin_host:
-        hosts = {name.lower().strip() for name in args.admin_host}
-        if not is_loopback(args.host) and args.host not in ("0.0.0.0", "::"):
-            hosts.add(args.host.lower())
-        options["admin_hosts"] = frozenset(hosts)
+    admin_hosts = _admin_hosts(args)
+    if admin_hosts:
+        options["admin_hosts"] = admin_hosts
     if args.session_idle_timeout is not None:
         options["session_idle_timeout"] = args.session_idle_timeout
     if args.auth_failure_limit is not None:
@@ -235,8 +242,7 @@ def _core_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def _build_app(args: argparse.Namespace, apis: tuple[str, ...], admin_token: str | None) -> Any:
-    seed: Mapping[str, Any] | None = read_seed_file(args.seed) if args.seed else None
+def _build_app(args: argparse.Namespace, apis: tuple[str, ...], admin_token: str | None, seed: Mapping[str, Any] | None) -> Any:
     try:
         return create_app(
             apis,
@@ -251,11 +257,10 @@ def _build_app(args: argparse.Namespace, apis: tuple[str, ...], admin_token: str
             freeze_gc=True,
             **_core_options(args),
         )
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        reason = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-        if seed is None:
-            raise UsageError(f"cannot start: {reason}") from None
-        raise UsageError(f"seed file {args.seed}: {_printable(reason)}") from None
+    except SeedError as error:
+        raise UsageError(f"seed file {args.seed}: {_printable(str(error))}") from None
+    except (ValueError, TypeError) as error:
+        raise UsageError(f"cannot start: {_printable(str(error))}") from None
 
 
 def _bind_all(host: str, ports: list[int]) -> list[socket.socket]:
@@ -264,10 +269,14 @@ def _bind_all(host: str, ports: list[int]) -> list[socket.socket]:
         for port in ports:
             bound.append(bind(host, port))
     except BindError as error:
-        for sock in bound:
-            sock.close()
+        _close(bound)
         raise UsageError(str(error)) from None
     return bound
+
+
+def _close(sockets: list[socket.socket]) -> None:
+    for sock in sockets:
+        sock.close()
 
 
 def _banner(args: argparse.Namespace, app: Any, apis: tuple[str, ...], admin_token: str | None, observe: bool) -> None:
@@ -312,10 +321,15 @@ def _serve(args: argparse.Namespace) -> int:
     observe = bool(args.lingr_observe_port) and "lingr" in apis
     if observe and args.lingr_observe_port == args.port:
         raise UsageError(f"--lingr-observe-port {args.lingr_observe_port} is --port too; choose another port")
-    app = _build_app(args, apis, admin_token)
-    served = with_cors(app, args.cors_origin or ["*"]) if args.cors else app
+    seed = read_seed_file(args.seed) if args.seed else None
     ports = [args.port] + ([args.lingr_observe_port] if observe else [])
-    sockets = _bind_all(args.host, ports)
+    sockets = _bind_all(args.host, ports)  # a busy port is said before the (slower) worlds load
+    try:
+        app = _build_app(args, apis, admin_token, seed)
+    except UsageError:
+        _close(sockets)
+        raise
+    served = with_cors(app, args.cors_origin or ["*"]) if args.cors else app
     _banner(args, app, apis, admin_token, observe)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # uvicorn re-raises SIGTERM after its shutdown: end as on Ctrl-C
     try:
