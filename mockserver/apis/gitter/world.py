@@ -4,7 +4,7 @@ World format (the ``"gitter"`` part of a seed file; ``world.json`` beside this m
 default world). Every key is optional except where noted::
 
     {
-      "rateLimit": 100,                  # requests per token per 60 s window (429 beyond)
+      "rateLimit": 100,                  # requests per token per 60 s window (429 beyond); 1 to 10**9
       "users": [
         {"id": "5f1a11ce0000000000000001",   # 24 lower-case hex chars; generated when absent
          "username": "alice",                # required, unique (case-insensitive)

@@ -24,7 +24,7 @@ from mockserver.core.hub import Hub
 from mockserver.core.registry import ErrorCode, Registry
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store
-from mockserver.core.worlds import Credentials
+from mockserver.core.worlds import Credentials, WorldError
 
 log = logging.getLogger("chatmock.lingr")
 ARCHIVE_LIMIT = 100  # inferred: get_archives' server default is unknown; clients send 100
@@ -84,7 +84,9 @@ class LingrApi(BaseApi[World]):
         for message in loaded.messages.values():
             problems = self.registry.model_errors(f"{self.name}.Message", render.message(message))
             if problems:
-                raise ValueError(f"lingr world: message {message.id}: {problems[0]}")
+                room_index = list(loaded.rooms).index(message.room)
+                where = f"$.rooms[{room_index}].messages[{loaded.rooms[message.room].message_ids.index(message.id)}]"
+                raise WorldError(where, f"not a Lingr message: {problems[0]}")
         return loaded
 
     def world_replaced(self, previous: World | None) -> None:

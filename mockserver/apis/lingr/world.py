@@ -65,6 +65,7 @@ from typing import Any
 
 from mockserver.apis.lingr.guard import (
     LastUse,
+    expect_list,
     expect_object,
     fail,
     field_bool,
@@ -85,6 +86,7 @@ ROOT = "$"
 BOT_STATUSES = frozenset({"production", "offline"})  # _defs.json Bot.status
 Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 OFFSET_FORMAT = "%Y-%m-%dT%H:%M:%S+00:00"
+_ROOM_ID = re.compile(r"^[A-Za-z0-9_-]+$")  # _defs.json roomId
 _TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")  # _defs.json timestampZ
 
 
@@ -303,18 +305,12 @@ def load(data: Mapping[str, Any], now: datetime) -> World:
         if username not in world.users:
             raise WorldError(where, f"unknown user {username!r}")
         chosen = world.favorites[username] = set()
-        for index, value in enumerate(expect_list_of(ids, where)):
+        for index, value in enumerate(expect_list(ids, where)):
             message_id = _message_id(value, f"{where}[{index}]")
             if message_id not in world.messages:
                 raise WorldError(f"{where}[{index}]", f"unknown message {value!r}")
             chosen.add(message_id)
     return world
-
-
-def expect_list_of(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        fail(where, "a list", value)
-    return value
 
 
 def _load_user(world: World, item: Mapping[str, Any], where: str) -> None:
@@ -377,6 +373,8 @@ def _message_id(value: Any, where: str) -> int:
 
 def _load_room(world: World, item: Mapping[str, Any], where: str, stamp: str) -> None:
     room_id = field_text(item, "id", where, nonempty=True)
+    if not _ROOM_ID.match(room_id):
+        fail(f"{where}.id", "a room id of letters, digits, - and _", room_id)
     if room_id in world.rooms:
         raise WorldError(f"{where}.id", f"room {room_id!r} is given twice")
     members = list(dict.fromkeys(field_texts(item, "members", where)))
