@@ -160,6 +160,7 @@ BAD_WORLDS: list[tuple[str, Any, str]] = [
     ("lingr", [], "$"),
     ("lingr", {"users": [{"username": "a", "password": 5}]}, "$.users[0].password"),
     ("lingr", {"rooms": [{"id": "r", "is_public": "yes"}]}, "$.rooms[0].is_public"),
+    ("lingr", {"rooms": [{"id": "bad room!"}]}, "$.rooms[0].id"),
     ("lingr", {"rooms": [{"id": "r", "members": [1]}]}, "$.rooms[0].members[0]"),
     ("lingr", {"bots": [{"id": "b", "status": "asleep"}]}, "$.bots[0].status"),
     (
