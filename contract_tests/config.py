@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from mockserver.apis import API_NAMES
 
@@ -18,7 +19,7 @@ class SuiteConfig:
     apis: tuple[str, ...] = API_NAMES
     base_urls: Mapping[str, str] = field(default_factory=dict)
     allow_writes: bool = False
-    environ: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the credentials: never printed
 
     @property
     def is_mock(self) -> bool:
@@ -45,8 +46,20 @@ class SuiteConfig:
 _SECRET_SUFFIXES = {"TOKEN", "PASSWORD", "KEY", "ID"}
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a base URL (None when it can): an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "must start with http:// or https:// and name a host"
+    return None
+
+
 def parse_base_urls(values: list[str] | None, environ: Mapping[str, str]) -> dict[str, str]:
-    urls = {api: environ[f"CHATMOCK_{api.upper()}_URL"] for api in API_NAMES if environ.get(f"CHATMOCK_{api.upper()}_URL")}
+    urls = {api: environ[f"CHATMOCK_{api.upper()}_URL"].rstrip("/") for api in API_NAMES if environ.get(f"CHATMOCK_{api.upper()}_URL")}
     for value in values or ():
         api, sep, url = value.partition("=")
         if not sep or api not in API_NAMES:
@@ -76,4 +89,8 @@ def from_options(target: str | None, apis: list[str] | None, base_urls: list[str
         missing = [api for api in selected if api not in urls]
         if missing:
             raise ValueError(f"--target live needs a base URL for {', '.join(missing)} (CHATMOCK_<API>_URL or --base-url api=URL)")
+        for api in selected:
+            problem = url_problem(urls[api])
+            if problem:
+                raise ValueError(f"the {api} base URL {urls[api]!r} {problem} (CHATMOCK_{api.upper()}_URL or --base-url {api}=URL)")
     return SuiteConfig(target=chosen, apis=selected, base_urls=urls, allow_writes=allow_writes, environ=environ)

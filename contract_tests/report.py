@@ -2,13 +2,19 @@
 
     chatmock validate --api lingr --base-url http://lingr.com [--out reports]
 
-Runs ``pytest contract_tests --target live --api NAME --base-url NAME=URL`` in a fresh
-interpreter (so pytest's plugins load cleanly; credentials from ``CHATMOCK_<API>_*`` as the suite reads them), prints a progress bar to
-stderr, and writes into ``--out``: ``junit.xml`` (pytest's ``--junitxml``), ``ledger.json``
-(the suite's ``--ledger-json``) and ``report.html`` (self-contained: endpoint table, coverage
-ledger, failures with their curl lines). Secret values never reach a report or the terminal:
-the child's output is scrubbed line by line, the JUnit XML and ledger after pytest writes
-them, and the HTML is built from the scrubbed XML.
+Runs ``pytest contract_tests --target live --api NAME --base-url NAME=URL --out DIR`` in a
+fresh interpreter (so pytest's plugins load cleanly; credentials from ``CHATMOCK_<API>_*`` as
+the suite reads them), prints a progress bar to stderr, and writes into ``--out``:
+``junit.xml`` (pytest's ``--junitxml``), ``ledger.json`` (the coverage ledger, with the
+drifting endpoints), ``report.html`` (self-contained: failures grouped by cause with their curl
+lines, skip reasons, the endpoint table with its ledger row) and hypothesis' database
+(``.hypothesis``). A run that cannot start (no credentials, an unreachable server, a malformed
+URL) says why in one line and exits 2, writing nothing.
+
+Secret values never reach a report or the terminal: the suite scrubs every report, the
+terminal and so the JUnit XML with the secrets it knows or learns while it runs
+(:mod:`contract_tests.vault`), and this command scrubs the child's output, the XML and the
+ledger once more with the credentials of the environment before building the HTML from them.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -29,30 +36,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from contract_tests.checks import PLACEHOLDER
 from contract_tests.config import SuiteConfig
+from contract_tests.vault import SecretVault
 from mockserver.apis import API_NAMES
-from mockserver.core.secrets import is_secret_name
 
 SUITE_DIR = Path(__file__).resolve().parent
 BAR_WIDTH = 20
-# a value after a name (``name=value``, ``name: Basic value``, ``"name": "value"``): replaced when the name is a secret's
-_NAMED_VALUE = re.compile(r"(?i)(\b([\w-]+)[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic)\s+)?+)(?!\$\{SECRET\})([^\s\"'&,;)}\]]+)")
-_BEARER = re.compile(r"(?i)(\bbearer\s+)(?!\$\{SECRET\})[^\s\"']+")
-
-
-# secrets --------------------------------------------------------------------------------
-class Scrubber:
-    """Replaces every configured secret value, and any value after a secret-named key, with ``${SECRET}``."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self.secrets = sorted({value for value in secrets if len(value) >= 3}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for value in self.secrets:
-            text = text.replace(value, PLACEHOLDER)
-        text = _BEARER.sub(lambda found: found.group(1) + PLACEHOLDER, text)
-        return _NAMED_VALUE.sub(lambda found: found.group(1) + PLACEHOLDER if is_secret_name(found.group(2)) else found.group(0), text)
+EXIT_USAGE = 2
+Scrubber = SecretVault  # the name this module has always given it
 
 
 def environment_secrets(environ: dict[str, str]) -> list[str]:
@@ -63,13 +54,18 @@ def public_url(url: str) -> str:
     """A base URL without user info or query (either may carry a credential)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host + (f":{port}" if port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 # progress -------------------------------------------------------------------------------
 class Progress:
-    """A pytest plugin printing ``[#####.....] n/N outcome test`` to ``stream`` after each test."""
+    """A pytest plugin printing ``[#####.....] n/N outcome test`` to ``stream`` after each test
+    (only the selected tests count; under pytest-xdist the total comes from the workers)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
@@ -78,6 +74,10 @@ class Progress:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.total = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.total = max(self.total, len(ids))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         finished = report.when == "call" or (report.when == "setup" and not report.passed)
@@ -89,8 +89,9 @@ class Progress:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Loaded with ``-p contract_tests.report``: show the progress bar."""
-    config.pluginmanager.register(Progress(), "chatmock-progress")
+    """Loaded with ``-p contract_tests.report``: show the progress bar (on the controller only)."""
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Progress(), "chatmock-progress")
 
 
 def bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
@@ -106,6 +107,15 @@ class Failure:
     message: str
     detail: str
     curl: list[str] = field(default_factory=list)
+    cause: str = ""  # the title of its cause, when it reports one (see contract_tests.causes)
+    endpoint: str = ""
+
+
+@dataclass
+class Skip:
+    test: str
+    reason: str
+    blocked_by: str = ""  # the title of the cause that blocked it
 
 
 @dataclass
@@ -116,18 +126,28 @@ class Results:
     skipped: int = 0
     seconds: float = 0.0
     failed: list[Failure] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
         return self.tests - self.failures - self.errors - self.skipped
 
+    @property
+    def blocked(self) -> int:
+        return sum(1 for skip in self.skips if skip.blocked_by)
 
-_CURL = re.compile(r"(?m)^\s*(?:reproduce:\s*)?(curl\s.+)$")
+
+# a curl line in a failure text: after "reproduce:", on a line of its own, or after pytest's "E   " marker
+_CURL = re.compile(r"(?m)^(?:E\s+)?\s*(?:reproduce:\s*)?(curl\s.+)$")
 
 
-def scrub_file(path: Path, scrub: Scrubber) -> None:
+def scrub_file(path: Path, scrub: Callable[[str], str]) -> None:
     if path.exists():
         path.write_text(scrub(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def _properties(case: ET.Element) -> dict[str, str]:
+    return {item.get("name", ""): item.get("value", "") for item in case.iter("property")}
 
 
 def read_junit(path: Path) -> Results:
@@ -144,12 +164,35 @@ def read_junit(path: Path) -> Results:
         results.seconds += float(suite.get("time", 0) or 0)
         for case in suite.iter("testcase"):
             name = f"{case.get('classname', '')}::{case.get('name', '')}".strip(":")
+            properties = _properties(case)
             for kind in ("failure", "error"):
                 for element in case.findall(kind):
                     detail = element.text or ""
                     curls = list(dict.fromkeys(found.group(1).strip() for found in _CURL.finditer(detail)))
-                    results.failed.append(Failure(name, kind, element.get("message", ""), detail, curls))
+                    if properties.get("chatmock_curl"):
+                        curls = [properties["chatmock_curl"], *(line for line in curls if line != properties["chatmock_curl"])]
+                    results.failed.append(
+                        Failure(
+                            name,
+                            kind,
+                            element.get("message", ""),
+                            detail,
+                            curls,
+                            cause=properties.get("chatmock_cause", ""),
+                            endpoint=properties.get("chatmock_endpoint", ""),
+                        )
+                    )
+            for element in case.findall("skipped"):
+                reason = element.get("message", "")
+                results.skips.append(Skip(name, reason, properties.get("chatmock_blocked_by", "") or _blocked_by(reason)))
     return results
+
+
+def _blocked_by(reason: str) -> str:
+    """The cause's title in a skip reason ``blocked by <title>: see its failure ...``."""
+    if not reason.startswith("blocked by "):
+        return ""
+    return reason.removeprefix("blocked by ").split(": see its failure", 1)[0]
 
 
 def read_ledger(path: Path) -> dict[str, Any]:
@@ -160,7 +203,7 @@ def read_ledger(path: Path) -> dict[str, Any]:
 
 
 # the command ------------------------------------------------------------------------------
-def suite_command(args: argparse.Namespace, junit: Path, ledger: Path) -> list[str]:
+def suite_command(args: argparse.Namespace, junit: Path, out: Path) -> list[str]:
     argv = [
         sys.executable,
         "-m",
@@ -182,8 +225,8 @@ def suite_command(args: argparse.Namespace, junit: Path, ledger: Path) -> list[s
         f"--junitxml={junit}",
         "-o",
         "junit_logging=no",
-        "--ledger-json",
-        str(ledger),
+        "--out",
+        str(out),
     ]
     if args.allow_writes:
         argv.append("--allow-writes")
@@ -191,13 +234,13 @@ def suite_command(args: argparse.Namespace, junit: Path, ledger: Path) -> list[s
     return argv + (extra[1:] if extra[:1] == ["--"] else extra)
 
 
-def _pump(source: IO[str], sink: TextIO, scrub: Scrubber) -> None:
+def _pump(source: IO[str], sink: TextIO, scrub: SecretVault) -> None:
     for line in source:
         sink.write(scrub(line))
         sink.flush()
 
 
-def run_scrubbed(command: list[str], scrub: Scrubber) -> int:
+def run_scrubbed(command: list[str], scrub: SecretVault) -> int:
     """Run ``command``, passing its stdout and stderr through ``scrub`` line by line."""
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace") as child:
         assert child.stdout is not None
@@ -219,9 +262,11 @@ def run_validate(args: argparse.Namespace) -> int:
         stale.unlink(missing_ok=True)
     scrub = Scrubber(environment_secrets(dict(os.environ)))
     started = time.time()
-    code = run_scrubbed(suite_command(args, junit, ledger), scrub)
+    code = run_scrubbed(suite_command(args, junit, out), scrub)
+    if code == EXIT_USAGE and not junit.exists():
+        return code  # the suite said in one line why it could not start
     scrub_file(junit, scrub)
-    scrub_file(ledger, scrub)
+    scrub_file(ledger, scrub.scrub_values)  # JSON: its labels name secrets ("invalid_user_credentials"), its values are counts
     results = read_junit(junit)
     write_html(
         html,
@@ -233,8 +278,9 @@ def run_validate(args: argparse.Namespace) -> int:
         ledger=read_ledger(ledger),
         scrub=scrub,
     )
+    blocked = f" ({results.blocked} blocked by a failure's cause)" if results.blocked else ""
     print(
-        f"chatmock validate: {results.passed} passed, {results.failures + results.errors} failed, {results.skipped} skipped",
+        f"chatmock validate: {results.passed} passed, {results.failures + results.errors} failed, {results.skipped} skipped{blocked}",
         file=sys.stderr,
     )
     print(f"reports: {junit} {ledger if ledger.exists() else '(no ledger)'} {html}", file=sys.stderr)
@@ -245,7 +291,9 @@ def add_command(commands: Any) -> None:
     parser = commands.add_parser("validate", help="run the contract suite against a live API and write JUnit XML + HTML reports")
     parser.add_argument("--api", required=True, choices=API_NAMES, help="the API to validate")
     parser.add_argument("--base-url", required=True, help="the server's base URL, e.g. http://lingr.com (credentials: CHATMOCK_<API>_*)")
-    parser.add_argument("--out", default="reports", help="directory for junit.xml, ledger.json and report.html (default: reports)")
+    parser.add_argument(
+        "--out", default="reports", help="directory for junit.xml, ledger.json, report.html and .hypothesis (default: reports)"
+    )
     parser.add_argument("--allow-writes", action="store_true", help="also run tests that post (needs CHATMOCK_<API>_ROOM)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments, after --")
     parser.set_defaults(handler=run_validate)

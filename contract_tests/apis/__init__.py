@@ -8,6 +8,7 @@ with ``SUPPORT = register(<its ApiSupport subclass>(SPECS))``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from contract_tests.specs import Context, D, RequestSpec, RequestSpecs
@@ -20,6 +21,18 @@ class ApiSupport(Generic[D]):
     """One API's logins and discovery; its request specs answer the per-endpoint questions."""
 
     api: str
+    # what a live run needs in the environment: alternatives, each a set of CHATMOCK_<API>_<NAME> names
+    live_credentials: tuple[tuple[str, ...], ...] = ()
+
+    def missing_live_credentials(self, environ: Mapping[str, str]) -> str | None:
+        """None when one alternative of :attr:`live_credentials` is set; else what to set, in words."""
+        if not self.live_credentials:
+            return None
+        prefix = f"CHATMOCK_{self.api.upper()}_"
+        for names in self.live_credentials:
+            if all(environ.get(prefix + name) for name in names):
+                return None
+        return ", or ".join(_and([prefix + name for name in names]) for names in self.live_credentials)
 
     def __init__(self, specs: RequestSpecs[D]) -> None:
         if specs.api != self.api:
@@ -60,6 +73,10 @@ class ApiSupport(Generic[D]):
         if builder is None:
             return None
         return builder(Context(target.registry.endpoint(endpoint_id), target, credential, found))
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 _SUPPORTS: dict[str, ApiSupport[Any]] = {}

@@ -72,6 +72,7 @@ def messages(target: Target, credential: Credential, room_id: str, **params: str
 
 class BoccoSupport(ApiSupport[BoccoFound]):
     api = API
+    live_credentials = (("API_KEY", "EMAIL", "PASSWORD"),)
 
     def sign_in_params(self, target: Target, user: str) -> dict[str, str]:
         if target.config.is_mock:

@@ -35,6 +35,7 @@ Ctx = Context[Discovery]
 
 class GitterSupport(ApiSupport[Discovery]):
     api = API
+    live_credentials = (("TOKEN",),)
 
     def login(self, target: Target, user: str = "alice") -> Credential:
         if target.config.is_mock:

@@ -65,6 +65,7 @@ def _hidden(params: dict[str, str]) -> Credential:
 
 class LingrSupport(ApiSupport[Discovery]):
     api = API
+    live_credentials = (("USER", "PASSWORD"),)
 
     def login(self, target: Target, user: str = "alice") -> Credential:
         params = login_params(target, user)

@@ -67,6 +67,7 @@ def is_personal_token(target: Target, credential: Credential) -> bool:
 
 class RocketChatSupport(ApiSupport[RocketChatFound]):
     api = API
+    live_credentials = (("TOKEN", "USER_ID"), ("USER", "PASSWORD"))
 
     def login(self, target: Target, user: str = "alice") -> Credential:
         if target.config.is_mock:

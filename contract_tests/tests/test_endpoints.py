@@ -33,19 +33,22 @@ def _ids(endpoints: list[Endpoint]) -> list[str]:
 
 
 def _session(target: Target, endpoint: Endpoint) -> tuple[ApiSupport[Any], Credential, Discovery]:
-    """Logged in and what exists on the target; skipped for an API not selected, or a write not allowed."""
+    """Logged in and what exists on the target (support calls: a drift there is the cause of
+    whatever breaks next, not this test's failure); skipped for a write not allowed."""
     require_api(target.config, endpoint.api)
     api = support(endpoint.api)
     room = require_writes(target.config, endpoint.api) if endpoint.id in api.writes else None
-    credential = api.login(target)
-    found = api.discover(target, credential)
+    with target.supporting():
+        credential = api.login(target)
+        found = api.discover(target, credential)
     found.write_room = room
     return api, credential, found
 
 
 def _valid_request(api: ApiSupport[Any], endpoint: Endpoint, target: Target, credential: Credential, found: Discovery) -> RequestSpec:
     try:
-        return api.valid_request(endpoint.id, target, credential, found)
+        with target.supporting():
+            return api.valid_request(endpoint.id, target, credential, found)
     except DeclaredImpossible as reason:
         pytest.skip(f"{endpoint.id}: {reason}")
     except CannotBuild as reason:
@@ -138,7 +141,8 @@ def test_unknown_id_rejected(target: Target, endpoint: Endpoint) -> None:
     """A request naming an id that does not exist gets a documented error (a stream's too: it
     is refused before it starts)."""
     api, credential, found = _session(target, endpoint)
-    spec = api.unknown_id_request(endpoint.id, target, credential, found)
+    with target.supporting():
+        spec = api.unknown_id_request(endpoint.id, target, credential, found)
     assert spec is not None
     _send(target, endpoint, spec, credential, expect_error=True)
 

@@ -8,12 +8,14 @@ counted in the :class:`~mockserver.proxy.report.DriftReport`, optionally recorde
 redacted fixture, and returned to the client as it came. Streams (Gitter) and binary bodies
 (BOCCO media) pass through as they arrive; stream items are checked on the way.
 
-Nothing is logged per request; ``GET /__chatmock/drift`` answers the report so far.
+Nothing is logged per request; ``GET /__chatmock/drift`` answers the report so far (with an
+admin token, only to requests that carry it in ``x-chatmock-admin-token``, as the mock's admin API).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -34,6 +36,7 @@ from mockserver.proxy.redact import Redactor
 from mockserver.proxy.report import DriftReport
 
 DRIFT_PATH = "/__chatmock/drift"
+ADMIN_TOKEN_HEADER = "x-chatmock-admin-token"  # as the mock's admin API (mockserver.admin.ADMIN_HEADER)
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers", "transfer-encoding", "upgrade", "host"}
 )
@@ -184,8 +187,10 @@ def create_proxy_app(
     registry: Registry | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     read_timeout: float | None = None,
+    admin_token: str | None = None,
 ) -> Starlette:
-    """The proxy as an ASGI app; ``app.state.proxy`` holds its report, redactor and recorder."""
+    """The proxy as an ASGI app; ``app.state.proxy`` holds its report, redactor and recorder.
+    ``admin_token``: the drift report answers only requests carrying it (``x-chatmock-admin-token``)."""
     registry = registry or load_registry()
     registry.api(api)  # an unknown API fails here, before serving
     redactor = Redactor()
@@ -194,6 +199,8 @@ def create_proxy_app(
     proxy = Proxy(ProxySettings(api, upstream, read_timeout=read_timeout), registry, report, redactor, recorder, transport)
 
     async def drift(request: Request) -> Response:
+        if admin_token is not None and not hmac.compare_digest(request.headers.get(ADMIN_TOKEN_HEADER, "").encode(), admin_token.encode()):
+            return JSONResponse({"error": f"admin token required in the {ADMIN_TOKEN_HEADER} header"}, status_code=401)
         return JSONResponse(proxy.report.as_json())
 
     @contextlib.asynccontextmanager

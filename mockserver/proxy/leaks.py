@@ -11,7 +11,11 @@ printed). A leak is:
 - a Rocket.Chat-style 43-character token (``[A-Za-z0-9_-]{43}`` with letters and digits);
 - an e-mail address outside ``@example.com``;
 - a credential field (password, token, authToken, access_token, apikey, session, ...) whose
-  value is not a placeholder (``redacted…``, ``[REDACTED]``, ``${SECRET}``, ``00…0N``, empty).
+  value is not a placeholder (``redacted…``, ``[REDACTED]``, ``${SECRET}``, ``00…0N``, empty);
+- a credential in a query string inside a text (``?session=9GvFEM``, ``access_token=...``,
+  ``token=...``): Lingr's 6-character session ids and Gitter's and BOCCO's tokens travel so;
+- any secret the recording session saw (``known``: the proxy's redactor hands over what it
+  learned), of any length, anywhere: the check ``chatmock record`` runs at exit.
 
 The repository's own ``fixtures/`` are public documentation examples; the few documented
 example credentials they quote are allowed explicitly, and only here, in
@@ -23,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,12 +65,14 @@ DOCUMENTED_EXAMPLES = frozenset(
 CREDENTIAL_FIELD = re.compile(
     r"^(password|passwd|pass|.*token|api_?key|app_?key|secret|client_secret|session|session_?id|resume)$", re.IGNORECASE
 )
+QUERY_CREDENTIAL = re.compile(r"(?i)[?&;](?:session|access_token|token|api_?key|password)=([^&\s\"'#]+)")
 HEX64 = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 BEARER = re.compile(r"\bBearer\s+(\S+)", re.IGNORECASE)
 TOKEN43 = re.compile(r"^[A-Za-z0-9_-]{43}$")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 PLACEHOLDER = re.compile(r"^(redacted[A-Za-z0-9]*|\[REDACTED\]|\$\{SECRET\}|0+[0-9a-fA-F]{1,8}|)$")
 ALLOWED_EMAIL_DOMAINS = frozenset({"example.com"})
+MIN_KNOWN = 3  # known secrets shorter than this are not looked for (they would match everywhere)
 
 
 @dataclass(frozen=True)
@@ -83,11 +89,15 @@ def is_placeholder(value: str) -> bool:
     return bool(PLACEHOLDER.match(value))
 
 
-def value_problems(value: str, key: str | None) -> list[str]:
+def value_problems(value: str, key: str | None, known: frozenset[str] = frozenset()) -> list[str]:
     """Why ``value`` (under field ``key``) looks like a credential; empty when it does not."""
     if value in DOCUMENTED_EXAMPLES:
         return []
     problems = ["a default secret of the mock"] if any(secret in value for secret in DEFAULT_SECRETS) else []
+    if any(secret in value for secret in known):
+        problems.append("a secret the recording session saw")
+    if any(not is_placeholder(found) for found in QUERY_CREDENTIAL.findall(value)):
+        problems.append("a credential in a query string")
     if any(not is_placeholder(found) for found in HEX64.findall(value)):
         problems.append("a 64-hex token")
     if any(not is_placeholder(token) for token in BEARER.findall(value)):
@@ -113,15 +123,17 @@ def _walk(node: Any, parts: tuple[Any, ...], key: str | None) -> Iterator[tuple[
         yield parts, node, key
 
 
-def leaks_in(file: Path, document: Any) -> list[Leak]:
+def leaks_in(file: Path, document: Any, known: frozenset[str] = frozenset()) -> list[Leak]:
     found: list[Leak] = []
     for parts, value, key in _walk(document, (), None):
-        found.extend(Leak(file, instance_path(parts), problem) for problem in value_problems(value, key))
+        found.extend(Leak(file, instance_path(parts), problem) for problem in value_problems(value, key, known))
     return found
 
 
-def find_leaks(root: Path) -> list[Leak]:
-    """Every leak in every JSON file below ``root`` (a file that is not JSON is checked as text)."""
+def find_leaks(root: Path, known: Iterable[str] = ()) -> list[Leak]:
+    """Every leak in every JSON file below ``root`` (a file that is not JSON is checked as text);
+    ``known``: secret values to look for anywhere (of three characters or more)."""
+    secrets = frozenset(value for value in known if len(value) >= MIN_KNOWN and not is_placeholder(value))
     found: list[Leak] = []
     for file in sorted(root.rglob("*.json")):
         text = file.read_text(encoding="utf-8", errors="replace")
@@ -129,7 +141,7 @@ def find_leaks(root: Path) -> list[Leak]:
             document = json.loads(text)
         except json.JSONDecodeError:
             document = text
-        found.extend(leaks_in(file, document))
+        found.extend(leaks_in(file, document, secrets))
     return found
 
 

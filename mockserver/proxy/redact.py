@@ -12,8 +12,10 @@ responses, and replaces each with a placeholder:
   the same length (Gitter's 24-hex ids), digits digits, an e-mail ``redactedN@example.com``,
   other strings ``redacted…N`` / ``user…N`` of the same length and character class when long
   enough;
-- values of 8 characters or more are also replaced wherever they occur inside another string
-  (a token in a URL, user ids inside a Rocket.Chat direct-message room id).
+- secrets (of three characters or more: a 6-character Lingr session id too) are also replaced
+  wherever they occur inside another string (a token in a URL or a message text, a session id
+  in a path), and so are user ids and e-mail addresses of 8 characters or more (user ids inside
+  a Rocket.Chat direct-message room id).
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 HEX = re.compile(r"^(?:[0-9a-f]{16,}|[0-9A-F]{16,})$")
 DIGITS = re.compile(r"^[0-9]+$")
-MIN_LEARNED = 3  # shorter values are replaced in their own field only, never elsewhere
-MIN_SUBSTRING = 8  # values at least this long are also replaced inside other strings
+MIN_LEARNED = 3  # shorter values are replaced in their own field only, never elsewhere; secrets this long everywhere
+MIN_SUBSTRING = 8  # user ids and e-mails at least this long are also replaced inside other strings
 
 
 def is_secret_field(name: str) -> bool:
@@ -153,7 +155,7 @@ class Redactor:
         return self._replace(value, None, False)
 
     def text(self, text: str) -> str:
-        """``text`` with every learned value of 8+ characters and every e-mail replaced."""
+        """``text`` with every learned secret, every learned value of 8+ characters and every e-mail replaced."""
         if not text:
             return text
         if len(text) >= MIN_LEARNED and text in self._map:
@@ -166,6 +168,10 @@ class Redactor:
     def _email(self, found: re.Match[str]) -> str:
         address = found.group(0)
         return address if _is_placeholder_email(address) else str(self.learn(address, EMAIL))
+
+    def secret_values(self) -> frozenset[str]:
+        """The secrets learned so far (for the leak check of a recording; never printed)."""
+        return frozenset(value for value, kind in self._kinds.items() if kind == SECRET)
 
     def placeholders(self) -> dict[str, str]:
         """Kind by placeholder (never the original values)."""
@@ -227,7 +233,11 @@ class Redactor:
 
     def _substring_pattern(self) -> re.Pattern[str] | None:
         if self._pattern is None:
-            long_values = sorted((value for value in self._map if len(value) >= MIN_SUBSTRING), key=len, reverse=True)
+            long_values = sorted(
+                (value for value in self._map if len(value) >= (MIN_LEARNED if self._kinds[value] == SECRET else MIN_SUBSTRING)),
+                key=len,
+                reverse=True,
+            )
             if not long_values:
                 return None
             self._pattern = re.compile("|".join(re.escape(value) for value in long_values))
