@@ -89,11 +89,20 @@ def check_bindable(host: str, port: int) -> None:
 _TOO_LARGE = b"request line and headers are over the limit of this server\n"
 
 
+def head_size(seen: int, tail: bytes, data: bytes) -> tuple[int, bool]:
+    """The size of a request head so far, ``seen`` bytes of it (ending in ``tail``) before
+    ``data``, and whether ``data`` completes it (a blank line, CRLF or lenient LF)."""
+    window = tail + data
+    ends = [found + len(blank) for blank in (b"\r\n\r\n", b"\n\n") if (found := window.find(blank)) >= 0]
+    return seen - len(tail) + (min(ends) if ends else len(window)), bool(ends)
+
+
 @functools.cache
 def head_limited_httptools(limit: int) -> type[asyncio.Protocol] | None:
-    """uvicorn's httptools protocol answering 431 once a request head passes ``limit`` bytes;
-    None without httptools. Only bytes that arrive before the head is complete are counted
-    (a body is never), so the cost is one addition per read while a head is incomplete."""
+    """uvicorn's httptools protocol answering 431 when a request head (request line and
+    headers, up to the blank line) is over ``limit`` bytes; None without httptools. The head
+    is measured before it reaches the parser, so an oversized one is never parsed; a body is
+    never counted, and only reads that arrive while a head is incomplete are looked at."""
     try:
         base: type[Any] = importlib.import_module("uvicorn.protocols.http.httptools_impl").HttpToolsProtocol
     except (ImportError, AttributeError):
@@ -106,24 +115,29 @@ def head_limited_httptools(limit: int) -> type[asyncio.Protocol] | None:
             super().__init__(*args, **kwargs)
             self._in_head = True
             self._head_bytes = 0
+            self._tail = b""
 
         def data_received(self, data: bytes) -> None:
-            if not self._in_head:
-                super().data_received(data)
-                return
-            self._head_bytes += len(data)
-            super().data_received(data)  # may complete the head (on_headers_complete)
-            if self._in_head and self._head_bytes > self.head_limit and not self.transport.is_closing():
-                self._in_head = False
-                self.transport.write(
-                    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE), _TOO_LARGE)
-                )
-                self.transport.close()
+            if self._in_head:
+                size, complete = head_size(self._head_bytes, self._tail, data)
+                if size > self.head_limit:
+                    self._refuse()
+                    return
+                if not complete:
+                    self._head_bytes, self._tail = size, (self._tail + data)[-3:]
+            super().data_received(data)
+
+        def _refuse(self) -> None:
+            self._in_head = False
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE), _TOO_LARGE)
+            )
+            self.transport.close()
 
         def on_headers_complete(self) -> None:
             self._in_head = False
-            self._head_bytes = 0
+            self._head_bytes, self._tail = 0, b""
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:

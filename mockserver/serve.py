@@ -337,6 +337,7 @@ def _serve(args: argparse.Namespace) -> int:
             run_loop(_serve_all(served, args.host, list(zip(ports, sockets, strict=True)), args.header_limit))
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _close(sockets)
     print("chatmock stopped", flush=True)
     return 0
 
