@@ -20,7 +20,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -329,14 +329,14 @@ def _add_out_to_test(commands: Any) -> None:
     )
 
 
-def _keep_suite_output_in(args: argparse.Namespace) -> None:
+def _keep_suite_output_in(args: argparse.Namespace, environ: MutableMapping[str, str] = os.environ) -> None:
     """``test``/``validate``: hypothesis' database into ``--out``, not the working directory
     (pytest's cache is off in both: ``-p no:cacheprovider``); ``test``'s ledger there too."""
     out = getattr(args, "out", None)
     if not out:
         return
     out_dir = Path(out).resolve()
-    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(out_dir / ".hypothesis"))
+    environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(out_dir / ".hypothesis"))  # the child pytest inherits it
     extra = getattr(args, "pytest_args", None)
     if args.command == "test" and isinstance(extra, list) and not any(item.startswith("--ledger-json") for item in extra):
         args.pytest_args = [*extra, "--ledger-json", str(out_dir / "ledger.json")]

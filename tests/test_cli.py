@@ -211,6 +211,8 @@ def test_chatmock_test_runs_the_contract_suite(tmp_path: Path) -> None:
     assert re.search(r"\b12 passed", result.stdout), result.stdout[-500:]
     ledger = json.loads((tmp_path / "ledger.json").read_text())
     assert set(ledger) == {"lingr"}
+    assert not (tmp_path / ".hypothesis").exists(), "hypothesis' database goes to --out (default reports/), not the cwd"
+    assert (tmp_path / "reports" / ".hypothesis").is_dir()
 
 
 # serve --cors ------------------------------------------------------------------------------------
@@ -336,7 +338,7 @@ def test_serve_passes_the_core_options(monkeypatch: pytest.MonkeyPatch, capsys: 
     assert "logging each request" in capsys.readouterr().out
 
 
-def test_serve_defaults_leave_the_core_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_defaults_leave_the_core_defaults() -> None:
     args = build_parser([serve.add_command]).parse_args(["serve"])
     assert serve._core_options(args) == {}
     args = build_parser([serve.add_command]).parse_args(["serve", "--host", "192.0.2.7"])
@@ -362,12 +364,12 @@ def test_a_seeded_banner_names_the_seeded_users(
 
 
 # test / validate outputs ------------------------------------------------------------------------
-def test_suite_output_goes_to_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("HYPOTHESIS_STORAGE_DIRECTORY", raising=False)
+def test_suite_output_goes_to_out(tmp_path: Path) -> None:
     parser = build_parser(cli._extra_commands())
     args = parser.parse_args(["test", "--api", "lingr", "--out", str(tmp_path / "out"), "--", "-q"])
-    cli._keep_suite_output_in(args)
-    assert os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] == str(tmp_path / "out" / ".hypothesis")
+    environ: dict[str, str] = {}
+    cli._keep_suite_output_in(args, environ)
+    assert environ == {"HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "out" / ".hypothesis")}
     assert args.pytest_args == ["--", "-q", "--ledger-json", str(tmp_path / "out" / "ledger.json")]
 
 
