@@ -14,7 +14,9 @@ from pathlib import Path
 
 from bench.calls import ROOT
 
-_TRYING = re.compile(r"^Trying example:", re.MULTILINE)  # one line per example at --hypothesis-verbosity=verbose
+# one line per example at --hypothesis-verbosity=verbose: "Test case:" in the pinned hypothesis (6.170),
+# "Trying example:" in older releases
+_TRYING = re.compile(r"^(?:Trying example|Test case):", re.MULTILINE)
 _SESSION_TIME = re.compile(r" in ([\d.]+)s")
 _OUTCOME = re.compile(r"(\d+) (passed|failed|error|errors|skipped|deselected)")
 

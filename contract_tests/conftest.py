@@ -107,8 +107,9 @@ def _suite_config(config: pytest.Config) -> SuiteConfig:
     )
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    """First, so hypothesis' own plugin then applies ``--hypothesis-profile`` / ``--hypothesis-verbosity`` on top."""
     target = _target_name(config)
     profile = os.environ.get("CHATMOCK_HYPOTHESIS_PROFILE") or ("live" if target == "live" else "ci" if os.environ.get("CI") else "default")
     out = config.getoption("chatmock_out")
@@ -129,10 +130,14 @@ def pytest_configure(config: pytest.Config) -> None:
     ledger = LedgerReport(Path(ledger_path), causes=causes, apis=apis, worker=worker)
     config.stash[LEDGER_REPORT] = ledger
     config.pluginmanager.register(ledger, "chatmock-ledger")
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Nothing reaches the terminal unscrubbed (the reports are scrubbed already; this catches the rest)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     writer = getattr(reporter, "_tw", None)
     if writer is not None and hasattr(writer, "_file") and not isinstance(writer._file, ScrubbingStream):
-        writer._file = ScrubbingStream(writer._file, VAULT.scrub)  # nothing reaches the terminal unscrubbed
+        writer._file = ScrubbingStream(writer._file, VAULT.scrub)
 
 
 def _in_suite(item: pytest.Item) -> bool:

@@ -226,7 +226,7 @@ def suite_command(args: argparse.Namespace, junit: Path, out: Path) -> list[str]
         "-o",
         "junit_logging=no",
         "--out",
-        str(out),
+        str(out.resolve()),
     ]
     if args.allow_writes:
         argv.append("--allow-writes")

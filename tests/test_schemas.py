@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis_jsonschema import from_schema
+from schema_mutations import mutations
 
-from contract_tests.mutations import mutations
 from mockserver.core.fixtures import Fixture, fixtures
 from mockserver.core.registry import load_registry, thaw
 from mockserver.core.validate import Checker
