@@ -20,7 +20,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -305,14 +305,17 @@ def _suite_missing(command: str) -> int:
 def _extra_commands() -> list[AddCommand]:
     """Commands whose modules import the server stack or the suite, loaded when they can be."""
     found: list[AddCommand] = []
+    suite_missing = bool(missing_suite())
     for module_name in ("mockserver.serve", "contract_tests.command", "mockserver.proxy.command", "contract_tests.report"):
+        suite_command = next((name for name, owner in SUITE_COMMANDS.items() if owner == module_name), None)
+        if suite_command is not None and suite_missing:
+            found.append(_suite_placeholder(suite_command))
+            continue
         try:
             module = __import__(module_name, fromlist=["add_command"])
         except ModuleNotFoundError as error:
-            missing = (error.name or "").partition(".")[0]
-            command = next((name for name, owner in SUITE_COMMANDS.items() if owner == module_name), None)
-            if command is not None and missing in SUITE_MODULES:
-                found.append(_suite_placeholder(command))
+            if suite_command is not None and (error.name or "").partition(".")[0] in SUITE_MODULES:
+                found.append(_suite_placeholder(suite_command))
                 continue
             raise
         found.append(module.add_command)
@@ -320,26 +323,24 @@ def _extra_commands() -> list[AddCommand]:
 
 
 def _add_out_to_test(commands: Any) -> None:
-    """``chatmock test --out DIR``, like ``validate``'s: where the ledger and hypothesis' database go."""
+    """``chatmock test --out DIR``, like ``validate``'s, when the ``test`` command does not
+    declare it itself: the suite's ``--out`` (ledger and hypothesis' database) then gets it."""
     test = commands.choices.get("test")
     if test is None or "--out" in test._option_string_actions or not any(a.dest == "pytest_args" for a in test._actions):
         return
     test.add_argument(
         "--out", default="reports", help="directory for ledger.json and hypothesis' database (.hypothesis) (default: reports)"
     )
+    test.set_defaults(out_from_cli=True)
 
 
-def _keep_suite_output_in(args: argparse.Namespace, environ: MutableMapping[str, str] = os.environ) -> None:
-    """``test``/``validate``: hypothesis' database into ``--out``, not the working directory
-    (pytest's cache is off in both: ``-p no:cacheprovider``); ``test``'s ledger there too."""
-    out = getattr(args, "out", None)
-    if not out:
-        return
-    out_dir = Path(out).resolve()
-    environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(out_dir / ".hypothesis"))  # the child pytest inherits it
+def _keep_suite_output_in(args: argparse.Namespace) -> None:
+    """``test --out`` added here: handed to the suite's own ``--out`` (pytest's cache is off: ``-p no:cacheprovider``)."""
     extra = getattr(args, "pytest_args", None)
-    if args.command == "test" and isinstance(extra, list) and not any(item.startswith("--ledger-json") for item in extra):
-        args.pytest_args = [*extra, "--ledger-json", str(out_dir / "ledger.json")]
+    if not getattr(args, "out_from_cli", False) or not isinstance(extra, list) or any(item.startswith("--out") for item in extra):
+        return
+    out = ["--out", str(Path(args.out).resolve())]
+    args.pytest_args = [*extra, *out] if extra[:1] == ["--"] else ["--", *extra, *out]
 
 
 def _command_word(argv: Sequence[str]) -> str | None:
