@@ -110,7 +110,10 @@ def add_command(commands: Any) -> None:
         help="expire issued sessions and tokens after S idle seconds (default: never, as the real APIs)",
     )
     parser.add_argument(
-        "--auth-failure-limit", type=count(1), metavar="N", help="failed logins per client and minute before 429 (default: unlimited)"
+        "--auth-failure-limit",
+        type=count(1),
+        metavar="N",
+        help="failed credential checks per client and minute before the API's too-many-requests answer (default: no limit)",
     )
     parser.add_argument(
         "--read-timeout",
