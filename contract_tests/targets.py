@@ -8,13 +8,13 @@ import contextlib
 import json
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from starlette.testclient import TestClient
 
 from contract_tests.checks import ContractFailure, Exchange, check_exchange, curl_line, error_code
 from contract_tests.config import SuiteConfig
@@ -301,6 +301,10 @@ def open_target(config: SuiteConfig, ledger: Ledger | None = None) -> Target:
         )
     app = create_app(config.apis, root=False, strict=True, longpoll_timeout=LONGPOLL_TIMEOUT, stream_keepalive=STREAM_KEEPALIVE)
     if config.target == "inprocess":
+        with warnings.catch_warnings():  # Starlette deprecates its TestClient on httpx; it is the suite's ASGI client
+            warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
+            from starlette.testclient import TestClient
+
         target = Target(
             config,
             TestClient(app, base_url=MOCK_ORIGIN, raise_server_exceptions=True),

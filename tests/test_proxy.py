@@ -257,3 +257,52 @@ def test_header_and_stream_item_drift_is_reported_by_field() -> None:
         "expected type string, got integer",
         "5",
     )
+
+
+# binding and CORS, as chatmock serve ------------------------------------------------------------
+def test_proxy_binds_as_serve_does(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.cli import main
+
+    monkeypatch.delenv("CHATMOCK_ADMIN_TOKEN", raising=False)
+    for command in ("proxy", "record"):
+        extra = ["--out", "unused"] if command == "record" else []
+        assert main([command, "--api", "lingr", "--upstream", "http://127.0.0.1:9", "--host", "0.0.0.0", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "CHATMOCK_ADMIN_TOKEN" in err
+    with serve_in_thread(create_app(["lingr"])) as busy:
+        assert main(["proxy", "--api", "lingr", "--upstream", "http://127.0.0.1:9", "--port", str(busy.port)]) == 2
+    assert f"port {busy.port} is already in use" in capsys.readouterr().err
+
+
+def test_proxy_cors_answers_preflights_and_keeps_admin_out(upstream: str) -> None:
+    from mockserver.proxy.command import served_app
+
+    app = served_app(create_proxy_app("lingr", upstream + "/lingr"), cors=True, origins=None)
+    with TestClient(app) as client:
+        preflight = client.options("/api/session/create", headers={"Origin": "http://bot.example", "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "*"
+        login = client.post(
+            "/api/session/create", data={"user": "alice", "password": "alice-password"}, headers={"Origin": "http://bot.example"}
+        )
+        assert login.json()["status"] == "ok"
+        assert login.headers["access-control-allow-origin"] == "*"
+        drift = client.get(DRIFT_PATH, headers={"Origin": "http://bot.example"})
+        assert "access-control-allow-origin" not in drift.headers
+
+
+def test_the_drift_report_needs_the_admin_token_when_one_is_set(upstream: str) -> None:
+    with TestClient(create_proxy_app("lingr", upstream + "/lingr", admin_token="s3cret-admin")) as client:
+        assert client.get(DRIFT_PATH).status_code == 401
+        assert client.get(DRIFT_PATH, headers={"x-chatmock-admin-token": "wrong"}).status_code == 401
+        assert client.get(DRIFT_PATH, headers={"x-chatmock-admin-token": "s3cret-admin"}).json()["api"] == "lingr"
+
+
+def test_the_drift_report_hides_a_short_session_in_an_unmatched_path(upstream: str) -> None:
+    with TestClient(create_proxy_app("lingr", upstream + "/lingr")) as client:
+        session = lingr_session(client)
+        client.get(f"/api/nosuch/{session}")
+        report = client.get(DRIFT_PATH).json()
+    assert report["unmatched"]
+    assert session not in json.dumps(report)
