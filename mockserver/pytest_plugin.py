@@ -17,7 +17,9 @@ Fixtures:
 ini options: ``chatmock_strict`` (validate every response, default false),
 ``chatmock_longpoll_timeout`` (seconds, default 30), ``chatmock_rocketchat_host``.
 
-Nothing is imported or started for tests that use none of these fixtures.
+Nothing is imported or started for tests that use none of these fixtures, and nothing is
+written to disk. Under pytest-xdist (``pytest -n 2``) each worker is a session of its own: its
+own server on its own free port, its own world, so workers never see each other's requests.
 """
 
 from __future__ import annotations

@@ -225,3 +225,38 @@ def test_the_respx_fixture_routes_the_real_hosts(suite: pytest.Pytester) -> None
     )
     result = suite.runpytest()
     result.assert_outcomes(passed=4)
+
+
+def test_each_xdist_worker_gets_its_own_mock(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pytest -n 2``: one server per worker, on its own port, seeded and reset independently."""
+    suite.makepyfile(
+        test_workers="""
+        import os
+        from pathlib import Path
+
+        import httpx
+        import pytest
+
+        OUT = Path(os.environ["CHATMOCK_TEST_OUT"])
+
+        @pytest.mark.parametrize("turn", range(8))
+        def test_a_worker_owns_its_world(chatmock, turn):
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            (OUT / f"{worker}.origin").write_text(chatmock.origin)
+            token = chatmock.credentials("gitter", "alice")["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            room = httpx.get(chatmock.url("gitter") + "/v1/rooms", headers=headers).json()[0]["id"]
+            url = chatmock.url("gitter") + f"/v1/rooms/{room}/chatMessages"
+            httpx.post(url, headers=headers, json={"text": f"{worker} {turn}"})
+            texts = [message["text"] for message in httpx.get(url, headers=headers).json()]
+            assert [text for text in texts if text.startswith("gw") or text.startswith("main")] == [f"{worker} {turn}"]
+        """
+    )
+    out = suite.path / "origins"
+    out.mkdir()
+    monkeypatch.setenv("CHATMOCK_TEST_OUT", str(out))
+    result = suite.runpytest("-n", "2")
+    result.assert_outcomes(passed=8)
+    origins = {file.stem: file.read_text() for file in out.iterdir()}
+    assert sorted(origins) == ["gw0", "gw1"]
+    assert len(set(origins.values())) == 2, "each worker has its own server on its own port"
