@@ -4,21 +4,26 @@ A contract failure has a *cause* (:attr:`contract_tests.checks.ContractFailure.c
 endpoint, the status, the kind of finding, the schema path and the instance path with array
 indices generalised. The first test that fails with a cause reports it in full (endpoint,
 schema path, instance path, observed type, curl line); every later test that fails with the
-same cause, or that breaks after a support call (a login, a discovery) met it, is skipped as
-``blocked by <cause>: see its failure in <test>``. In the per-endpoint tests a drift in a
-support call does not stop the test: the target hands it to :meth:`CauseBook.observe_support`
-and the test goes on with the body as received, so the other endpoints are still checked.
+same cause is skipped as ``blocked by <cause>: see its failure in <test>``.
+
+In the per-endpoint tests the calls that prepare a test (a login, a discovery) are *support
+calls* (:meth:`contract_tests.targets.Target.supporting`): a drift there does not stop the test;
+the target hands it to :meth:`CauseBook.observe_support` and the test goes on with the body as
+received, so the other endpoints are still checked. When a test then breaks (or cannot build
+its request), the drift is why: it is blocked by the cause, which the drifting endpoint's own
+:data:`OWNER_TEST` reports when it runs. A drift no test failed on (the owner passed, or did not
+run) is listed at the end and fails the run.
 
 :class:`CauseBook` is a pytest plugin (registered by the suite's ``conftest.py``); it also
 passes every report through the run's secret scrubber (:mod:`contract_tests.vault`). Under
-pytest-xdist each worker groups its own tests and the controller, which sees every report
-first, groups across workers.
+pytest-xdist each worker classifies its own tests and the controller, which sees every report
+first, keeps one book across workers.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -30,8 +35,11 @@ from contract_tests.vault import VAULT, scrub_report
 
 CAUSE_ATTR = "chatmock_cause"  # a report's cause (a JSON-able dict: xdist sends it to the controller)
 BLOCKED_ATTR = "chatmock_blocked"  # the cause key of a test skipped as blocked
-OBSERVED_ATTR = "chatmock_observed"  # causes met in support calls during the test
+OBSERVED_ATTR = "chatmock_observed"  # the first cause met in support calls during the test
 API_ATTR = "chatmock_api"  # the API a test belongs to
+OWNER_TEST = (
+    "test_valid_request_succeeds"  # the test whose failure reports a drift of its endpoint (contract_tests/tests/test_endpoints.py)
+)
 
 
 @dataclass
@@ -130,13 +138,25 @@ def block(report: pytest.TestReport, cause: Cause, item: pytest.Item | None = No
 
 
 class CauseBook:
-    """The causes of one run (per process; the controller's merges every worker's reports)."""
+    """The causes of one run.
+
+    Two roles, one object in a plain run: every process classifies its own tests' failures as
+    they are made (``pytest_runtest_makereport``); the process that sees every report (the only
+    one, or xdist's controller) keeps the book for the summary, the ledger and the exit status
+    (``pytest_runtest_logreport``).
+    """
 
     def __init__(self, *, worker: bool = False) -> None:
         self.worker = worker
-        self.reported: dict[str, Cause] = {}  # key -> the cause, with the test that reports it
-        self.support_only: dict[str, Cause] = {}  # met in support calls, not (yet) reported by a failure
+        # the controller's book
+        self.reported: dict[str, Cause] = {}  # key -> the cause, with the test whose failure reports it
+        self.pending: dict[str, Cause] = {}  # key -> a cause tests were blocked by, whose reporting test has not failed (yet)
+        self.support_only: dict[str, Cause] = {}  # met in support calls
         self.executed: Counter[str] = Counter()  # API -> tests whose body ran (passed or failed)
+        # this process' classification
+        self._local: dict[str, Cause] = {}  # key -> the cause, with the test that reports (or will report) it
+        self._owners: dict[str, tuple[str, tuple[str, int]]] = {}  # endpoint -> (its OWNER_TEST, location)
+        self._ran: set[str] = set()
         self._in_test: list[Cause] = []
 
     # what the target tells ------------------------------------------------------------------
@@ -148,11 +168,13 @@ class CauseBook:
 
     # reading -----------------------------------------------------------------------------------
     def unreported(self) -> list[Cause]:
-        """Drifts met only in support calls that no failing test reported."""
-        return [cause for key, cause in sorted(self.support_only.items()) if key not in self.reported]
-
-    def blocked_total(self) -> int:
-        return sum(len(cause.blocked) for cause in self.reported.values())
+        """Drifts no failing test reported: met only in support calls, or blocking tests while the
+        test expected to report them passed."""
+        found = {key: cause for key, cause in self.pending.items() if key not in self.reported}
+        for key, cause in self.support_only.items():
+            if key not in self.reported:
+                found.setdefault(key, cause)
+        return [replace(found[key], test="") for key in sorted(found)]
 
     def by_endpoint(self) -> dict[str, list[Cause]]:
         found: dict[str, list[Cause]] = {}
@@ -161,7 +183,19 @@ class CauseBook:
                 found.setdefault(cause.endpoint, []).append(cause)
         return found
 
-    # pytest hooks ------------------------------------------------------------------------------
+    # pytest hooks: this process' tests -----------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Which test reports the drift of each endpoint: its :data:`OWNER_TEST`."""
+        for item in items:
+            if getattr(item, "originalname", None) != OWNER_TEST:
+                continue
+            callspec = getattr(item, "callspec", None)
+            endpoint_id = getattr(callspec.params.get("endpoint"), "id", None) if callspec is not None else None
+            if isinstance(endpoint_id, str):
+                path, line, _ = item.location
+                self._owners[endpoint_id] = (item.nodeid, (path, (line or 0) + 1))
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._in_test = []
@@ -172,10 +206,14 @@ class CauseBook:
         from contract_tests.skips import api_of
 
         setattr(report, API_ATTR, api_of(item) or "")
-        if call.when == "call" and self._in_test:
-            setattr(report, OBSERVED_ATTR, [cause.as_json() for cause in self._in_test])
+        if call.when == "call":
+            self._ran.add(item.nodeid)
+            if self._in_test:  # the first only: what support calls meet after it is usually its consequence
+                setattr(report, OBSERVED_ATTR, [self._in_test[0].as_json()])
         if report.failed and call.excinfo is not None and call.when in ("setup", "call"):
             self._classify(item, report, call.excinfo.value)
+        elif report.skipped and call.when == "call" and self._in_test and _cannot_build(call.excinfo):
+            self._blocked_skip(item, report)
         scrub_report(report, VAULT.scrub)
         return report
 
@@ -185,33 +223,10 @@ class CauseBook:
         scrub_report(report, VAULT.scrub)
         return report
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Where every report passes once: the controller under xdist, the only process otherwise."""
-        if self.worker:
-            return
-        for data in getattr(report, OBSERVED_ATTR, None) or ():
-            self.support_only.setdefault(data["key"], Cause.from_json(data))
-        api = getattr(report, API_ATTR, "")
-        if report.when == "call" and report.outcome in ("passed", "failed") and api:
-            self.executed[api] += 1
-        data = getattr(report, CAUSE_ATTR, None)
-        if not data:
-            return
-        cause = Cause.from_json(data)
-        known = self.reported.get(cause.key)
-        if report.failed:
-            if known is not None and known.test != report.nodeid:  # a second xdist worker met it
-                block(report, known)
-                known.blocked.append(report.nodeid)
-                self.executed[api] -= report.when == "call"
-            elif known is None:
-                cause.test = cause.test or report.nodeid
-                self.reported[cause.key] = cause
-        elif report.skipped and getattr(report, BLOCKED_ATTR, None):
-            if known is None:  # blocked on a worker by a cause this controller has not seen reported yet
-                known = self.reported[cause.key] = cause
-            known.blocked.append(report.nodeid)
+    def _owner(self, cause: Cause, nodeid: str) -> tuple[str, tuple[str, int]] | None:
+        """The test still to run that will report ``cause`` (its endpoint's :data:`OWNER_TEST`)."""
+        found = self._owners.get(cause.endpoint)
+        return found if found is not None and found[0] != nodeid and found[0] not in self._ran else None
 
     def _classify(self, item: pytest.Item, report: pytest.TestReport, error: BaseException) -> None:
         cause = cause_of(error)
@@ -220,21 +235,70 @@ class CauseBook:
             cause = self._in_test[0]  # the test broke after a support call drifted
         if cause is None:
             return
-        known = self.reported.get(cause.key)
+        known = self._local.get(cause.key)
         if known is not None and known.test != report.nodeid:
             block(report, known, item)
             return
+        owner = self._owner(cause, report.nodeid) if known is None and not direct else None
+        if owner is not None:  # the endpoint's own test, still to run, will report it
+            cause.test, cause.location = owner
+            self._local[cause.key] = cause
+            block(report, cause, item)
+            return
         cause.test = report.nodeid
         cause.location = _location(report)
-        self.reported[cause.key] = cause
+        self._local[cause.key] = cause
         setattr(report, CAUSE_ATTR, cause.as_json())
         item.user_properties += [("chatmock_cause", cause.title), ("chatmock_endpoint", cause.endpoint), ("chatmock_curl", cause.curl)]
         longrepr = report.longrepr
         if not direct and isinstance(longrepr, ExceptionRepr):
             longrepr.addsection(f"chatmock: caused by {cause.title}, met in a support call", cause.text)
 
+    def _blocked_skip(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        """A test skipped because the target lacked what it needed, after a support call drifted:
+        the drift is why (when a test reports it; otherwise the skip stands and the drift is
+        reported at the end)."""
+        cause = self._in_test[0]
+        known = self._local.get(cause.key)
+        if known is None:
+            owner = self._owner(cause, report.nodeid)
+            if owner is None:
+                return
+            cause.test, cause.location = owner
+            known = self._local[cause.key] = cause
+        if known.test != report.nodeid:
+            block(report, known, item)
+
+    # pytest hooks: the book --------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Where every report passes once: the controller under xdist, the only process otherwise."""
+        if self.worker:
+            return
+        for data in getattr(report, OBSERVED_ATTR, None) or ():
+            self.support_only.setdefault(data["key"], Cause.from_json(data))
+        api = getattr(report, API_ATTR, "")
+        data = getattr(report, CAUSE_ATTR, None)
+        cause = Cause.from_json(data) if data else None
+        if cause is not None and report.failed:
+            known = self.reported.get(cause.key)
+            if known is not None and known.test != report.nodeid:  # a second xdist worker met it
+                block(report, known)
+            else:
+                cause.test = report.nodeid
+                waiting = self.pending.pop(cause.key, None)
+                cause.blocked = [*(waiting.blocked if waiting else ()), *(known.blocked if known else ())]
+                self.reported[cause.key] = cause
+        if cause is not None and report.skipped and getattr(report, BLOCKED_ATTR, None):
+            target = self.reported.get(cause.key) or self.pending.setdefault(cause.key, cause)
+            if report.nodeid not in target.blocked:
+                target.blocked.append(report.nodeid)
+        if report.when == "call" and report.outcome in ("passed", "failed") and api:
+            self.executed[api] += 1
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.worker or not (self.reported or self.support_only):
+        unreported = self.unreported()
+        if self.worker or not (self.reported or unreported):
             return
         terminalreporter.write_sep("=", "chatmock: failures by cause")
         for cause in self.reported.values():
@@ -244,17 +308,29 @@ class CauseBook:
                 terminalreporter.write_line(f"  {cause.problem}")
             if cause.curl:
                 terminalreporter.write_line(f"  reproduce: {cause.curl}")
-        for cause in self.unreported():
-            terminalreporter.write_line(f"{cause.title}: met in support calls only (no test of {cause.endpoint} failed on it)")
+        for cause in unreported:
+            blocked = f"; {len(cause.blocked)} test(s) blocked by it" if cause.blocked else ""
+            terminalreporter.write_line(
+                f"{cause.title}: met while preparing other tests; no test of {cause.endpoint} failed on it{blocked}"
+            )
             terminalreporter.write_line(f"  {cause.problem}")
             if cause.curl:
                 terminalreporter.write_line(f"  reproduce: {cause.curl}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """A drift met only in support calls fails the run too."""
+        """A drift no test failed on fails the run too."""
         if not self.worker and self.unreported() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _cannot_build(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
+    """A skip raised while handling :class:`~contract_tests.specs.CannotBuild` (the target lacked
+    what the request needs), not a declared impossibility."""
+    from contract_tests.specs import CannotBuild, DeclaredImpossible
+
+    context = excinfo.value.__context__ if excinfo is not None else None
+    return isinstance(context, CannotBuild) and not isinstance(context, DeclaredImpossible)
 
 
 CAUSES = pytest.StashKey[CauseBook]()

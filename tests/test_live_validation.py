@@ -265,3 +265,68 @@ def test_the_html_report_wraps_to_the_window() -> None:
     assert "table-layout:fixed" in _STYLE
     assert "white-space:pre-wrap" in _STYLE
     assert "overflow-wrap" in _STYLE
+
+
+def uuids_as_integers(app: Any) -> Any:
+    """BOCCO with ``rooms/joined``'s room uuids sent as integers: every test's discovery breaks."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/rooms/joined"):
+            await app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            document = json.loads(b"".join(chunks))
+            if isinstance(document, list):
+                for number, room in enumerate(document):
+                    room["uuid"] = number
+            body = json.dumps(document).encode()
+            headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await app(scope, receive, capture)
+
+    return wrapped
+
+
+def test_a_drift_met_in_discovery_is_reported_by_its_own_endpoint(tmp_path: Path) -> None:
+    """Every BOCCO test discovers rooms first; the drift in ``rooms/joined`` is reported by
+    ``rooms.joined``'s own test, though tests of other endpoints (run before it) broke on it first."""
+    with serve_in_thread(uuids_as_integers(create_app(["bocco"], root=False, longpoll_timeout=0.2))) as server:
+        env = {
+            **_clean_environ(),
+            "CHATMOCK_BOCCO_API_KEY": "bocco-api-key",
+            "CHATMOCK_BOCCO_EMAIL": "alice@example.com",
+            "CHATMOCK_BOCCO_PASSWORD": PASSWORD,
+            "CHATMOCK_RATE_LIMIT": "0",
+            "CHATMOCK_HYPOTHESIS_PROFILE": "live",
+        }
+        command = [sys.executable, "-m", "pytest", str(ROOT / "contract_tests"), "-p", "no:cacheprovider", "-q", "--target", "live"]
+        command += ["--api", "bocco", "--base-url", f"bocco={server.url}/bocco", "-k", "valid_request_succeeds", "--out", str(tmp_path)]
+        command += [f"--junitxml={tmp_path / 'junit.xml'}"]
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stdout[-3000:]
+    results = read_junit(tmp_path / "junit.xml")
+    assert [failure.test.rsplit("::", 1)[-1] for failure in results.failed] == ["test_valid_request_succeeds[bocco.rooms.joined]"]
+    assert results.failed[0].cause == "bocco.rooms.joined drift ($[*].uuid)"
+    assert results.passed == 0
+    writes = [skip for skip in results.skips if skip.reason == "writes need --allow-writes on a live target"]
+    blocked = [skip for skip in results.skips if skip not in writes]
+    assert len(writes) == 2
+    assert len(blocked) == results.tests - 3
+    assert {skip.blocked_by for skip in blocked} == {"bocco.rooms.joined drift ($[*].uuid)"}
+    owner = "tests/test_endpoints.py::test_valid_request_succeeds[bocco.rooms.joined]"
+    assert all(skip.reason.endswith(owner) for skip in blocked)
+    ledger = json.loads((tmp_path / "ledger.json").read_text(encoding="utf-8"))
+    assert ledger["bocco"]["drifting"] == ["bocco.rooms.joined"]
+    assert "PASSWORD" not in done.stdout
+    assert PASSWORD not in done.stdout
