@@ -41,7 +41,9 @@ MAX_LEARNED_BODY = 1 << 20  # response bodies larger than this are not searched 
 
 # a value after a name (``name=value``, ``name: Basic value``, ``"name": "value"``): replaced when the name is a
 # secret's; not Python source (``name = call(...)``, ``name={...}``), whose known values are replaced anyway
-_NAMED_VALUE = re.compile(r"(?i)(\b([\w-]+)[\"']?(?:\s*:|=)\s*[\"']?(?:(?:bearer|basic)\s+)?+)(?!\$\{SECRET\})(?![\[{(])([^\s\"'&,;(){}\[\]]++)(?!\()")
+_NAMED_VALUE = re.compile(
+    r"(?i)(\b([\w-]+)[\"']?(?:\s*:|=)\s*[\"']?(?:(?:bearer|basic)\s+)?+)(?!\$\{SECRET\})(?![\[{(])([^\s\"'&,;(){}\[\]]++)(?!\()"
+)
 _BEARER = re.compile(r"(?i)(\bbearer\s+)(?!\$\{SECRET\})[^\s\"']+")
 
 
