@@ -67,6 +67,11 @@ def encode(value: Any) -> bytes | None:
 def header_bytes(value: object) -> bytes:
     """A header value as it may be sent: latin-1 (any other character becomes ``?``), control
     characters (CR, LF, NUL ...) as spaces."""
+    if type(value) is str and value.isprintable():  # the usual case: no control character
+        try:
+            return value.encode("latin-1")
+        except UnicodeEncodeError:
+            pass
     text = value if type(value) is str else str(value)
     try:
         raw = text.encode("latin-1")
@@ -115,7 +120,7 @@ class Dispatcher:
                 ]
                 self._host_routers[host] = Router([(endpoint.path, endpoint) for endpoint in served])
         self._declared = {endpoint.id: parse.declared_names(endpoint) for endpoint in endpoints}
-        self._content_types = {name: registry.api(name).content_type for name in self.apis}
+        self._content_types = {name: header_bytes(registry.api(name).content_type) for name in self.apis}
         self._prefixes = sorted(
             ((api.servers[0].prefix, name) for name, api in ((name, registry.api(name)) for name in self.apis)),
             key=lambda pair: -len(pair[0]),
@@ -212,8 +217,13 @@ class Dispatcher:
         assert endpoint is not None  # a full match names its endpoint
         declared = self._declared[endpoint.id]
         try:
+            content_length = headers.get("content-length")
             body = await parse.read_body(
-                receive, headers.get("content-length"), self.settings.body_limit, self.deadlines, "transfer-encoding" in headers
+                receive,
+                content_length,
+                self.settings.body_limit,
+                self.deadlines,
+                content_length is None and dict.__contains__(headers, "transfer-encoding"),
             )
             query = parse.parse_query(scope.get("query_string", b""), declared)
             body_params, files = await parse.parse_body(scope, headers.get("content-type", ""), body, endpoint, declared)
@@ -336,16 +346,22 @@ class Dispatcher:
         if isinstance(reply, StreamReply):
             await self._stream(scope, receive, send, reply)
             return None
+        content_type: bytes
         if isinstance(reply, JsonReply):
-            content_type = reply.content_type or (self._content_types[module.name] if module else "application/json")
+            if reply.content_type:
+                content_type = header_bytes(reply.content_type)
+            else:
+                content_type = self._content_types[module.name] if module else b"application/json"
             body = content if content is not None else UNENCODABLE
         else:
-            content_type, body = reply.content_type, reply.content
-        raw_headers = [(b"content-type", header_bytes(content_type)), (b"content-length", str(len(body)).encode("latin-1"))]
+            content_type, body = header_bytes(reply.content_type), reply.content
+        raw_headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode("latin-1"))]
         for name, value in reply.headers.items():
-            raw_name = header_name(name)
+            raw_name = _HEADER_NAMES.get(name) or header_name(name)
             if raw_name is not None and raw_name not in (b"content-type", b"content-length"):
-                raw_headers.append((raw_name, header_bytes(value)))
+                # inline the usual case of header_bytes: printable ASCII text
+                raw_value = value.encode("ascii") if type(value) is str and value.isascii() and value.isprintable() else header_bytes(value)
+                raw_headers.append((raw_name, raw_value))
         await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
         return body if isinstance(reply, JsonReply) else None

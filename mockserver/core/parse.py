@@ -203,11 +203,22 @@ async def read_body(
     :class:`ReadTimeout`. The deadline costs nothing when the body came with the headers
     (the first receive answers without waiting, the usual case): only a read that waits is
     registered. A request declaring no body has none in HTTP/1.1: its receive never waits."""
-    declared = content_length_of(content_length)
+    if content_length is None:
+        declared: int | None = None
+    elif content_length.isdigit() and content_length.isascii() and len(content_length) <= 18:
+        declared = int(content_length)  # the usual case, inline
+    else:
+        declared = content_length_of(content_length)
     if declared is not None and declared > limit:
         raise TooLarge(f"request body of {declared} bytes is over the {limit}-byte limit")
     if deadlines is None or not (declared or chunked):
-        return await _rest_of_body(receive, limit, await receive())
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body: bytes = message.get("body", b"")
+            if len(body) > limit:
+                raise TooLarge(f"request body is over the {limit}-byte limit")
+            return body
+        return await _rest_of_body(receive, limit, message)
     pending = receive()
     waiting: Awaitable[Message] = pending
     if type(pending) is CoroutineType:
