@@ -86,7 +86,7 @@ def create_app(
     ``session_idle_timeout``: seconds an issued session or token lives unused (None: forever);
     ``auth_failure_limit``: failed credential checks per client and minute before the API's
     429 (None: no limit); ``read_timeout``: seconds a client may take to send its request
-    body (then 408 and the connection is closed); ``on_exchange``: called with every finished
+    body (then the API's 408 and the connection is closed; 0: no deadline); ``on_exchange``: called with every finished
     exchange (a journal :class:`~mockserver.core.journal.Entry`), journal or not."""
     if isinstance(admin_hosts, str):
         raise TypeError("admin_hosts is a collection of host names, not one str")

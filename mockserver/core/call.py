@@ -170,10 +170,16 @@ class ApiModule(Protocol):
     2. ``authenticate(call)``;
     3. ``Prefer: code=N`` / ``error=CODE``: ``documented(endpoint, status, code)``;
     4. parameters that break the endpoint's schema, or a ``Prefer`` naming no documented
-       response: ``refine_bad_request(call, message)``, else ``error(Problem.BAD_REQUEST)``;
+       response (or a ``code`` that is no three-digit ASCII status):
+       ``refine_bad_request(call, message)``, else ``error(Problem.BAD_REQUEST)``;
     5. the handler; an :class:`ApiError` raised anywhere answers its reply; any other exception
        answers ``error(Problem.INTERNAL)`` (logged, never a stack trace in the body);
-    6. ``decorate(call, reply)`` on every JSON reply.
+    6. ``decorate(call, reply)`` on every JSON reply; a reply that cannot be encoded answers
+       ``error(Problem.INTERNAL)`` too.
+
+    A body that does not arrive within ``Settings.read_timeout`` answers
+    ``error_for_status(408, None)`` (and the connection closes). A reset or seed loads fresh
+    instances and swaps them in; the replaced one gets ``retire(successor)``.
     """
 
     name: str

@@ -28,7 +28,8 @@ class Settings:
     # Failed credential checks allowed per client address and minute before the API's
     # too-many-requests answer; None: no throttling (the real APIs document none).
     auth_failure_limit: int | None = None
-    # Seconds a client may take to send its request body before the request is dropped.
+    # Seconds a client may take to send its request body (one that declares a body); then the
+    # API's 408 shape and the connection closes. 0: no deadline.
     read_timeout: float = 30.0
     # Called with every finished exchange (a journal Entry), e.g. `chatmock serve --log`; None costs nothing.
     on_exchange: Callable[[Any], None] | None = None
