@@ -108,7 +108,7 @@ def bench_seed(messages: int = 0, observers: int = 0, heavy: tuple[str, ...] = A
     """The seed document (see README "The default world"; each part's format is in its world.py)."""
     seed = {api: default_world(api) for api in API_NAMES}
     gitter, lingr, bocco = seed["gitter"], seed["lingr"], seed["bocco"]
-    gitter["rateLimit"] = 10**9
+    gitter["rateLimit"] = 1_000_000  # the highest rate limit a Gitter world accepts
     lingr.setdefault("sessions", []).append({"session": LINGR_SESSION, "public_id": "BnchP1", "user": "alice"})
     lingr["sessions"].extend(
         {"session": observer_session(index), "public_id": f"Op{index:06d}", "user": "bob" if index % 2 else "alice"}

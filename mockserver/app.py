@@ -73,6 +73,7 @@ def create_app(
     auth_failure_limit: int | None = None,
     read_timeout: float = 30.0,
     on_exchange: Callable[[Entry], None] | None = None,
+    api_options: Mapping[str, Mapping[str, str]] | None = None,
 ) -> ChatMockApp:
     """The mock as an ASGI app. ``root`` (default: exactly one API selected) serves it at ``/``.
 
@@ -87,7 +88,9 @@ def create_app(
     ``auth_failure_limit``: failed credential checks per client and minute before the API's
     429 (None: no limit); ``read_timeout``: seconds a client may take to send its request
     body (then the API's 408 and the connection is closed; 0: no deadline); ``on_exchange``: called with every finished
-    exchange (a journal :class:`~mockserver.core.journal.Entry`), journal or not."""
+    exchange (a journal :class:`~mockserver.core.journal.Entry`), journal or not.
+    ``api_options``: options of one API by its name, e.g. ``{"rocketchat": {"version": "7.5.0"}}``;
+    each API documents the options it reads (and refuses unknown ones)."""
     if isinstance(admin_hosts, str):
         raise TypeError("admin_hosts is a collection of host names, not one str")
     selected = tuple(apis or API_NAMES)
@@ -109,6 +112,7 @@ def create_app(
         auth_failure_limit=auth_failure_limit,
         read_timeout=read_timeout,
         on_exchange=on_exchange,
+        api_options={name: dict(options) for name, options in (api_options or {}).items()},
     )
     mock = ChatMock(registry or load_registry(), selected, settings, at_root)
     mock.reset(read_seed(seed))

@@ -11,12 +11,10 @@ by a reset. No timed assertion: costs are counted (calls, index-only tables).
 from __future__ import annotations
 
 import asyncio
-import filecmp
 import secrets
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -25,7 +23,6 @@ import pytest
 from mock_support import MockClient, assert_documented, assert_error_shape
 from starlette.testclient import TestClient
 
-import mockserver.apis
 from mockserver.app import create_app
 from mockserver.core.worlds import WorldError
 
@@ -58,15 +55,6 @@ def bocco_sign_in(client: TestClient, email: str = "alice@example.com", password
 def lingr_login(client: TestClient, user: str = "alice", password: str = "alice-password") -> dict[str, Any]:
     body: dict[str, Any] = client.post("/api/session/create", data={"user": user, "password": password}).json()
     return body
-
-
-# the guard modules ------------------------------------------------------------------------------
-def test_the_four_guard_modules_are_one_file() -> None:
-    """guard.py is the same in every API (it belongs in the core; an API imports only core and itself)."""
-    package = Path(mockserver.apis.__file__).parent
-    first, *others = (package / api / "guard.py" for api in APIS)
-    for other in others:
-        assert filecmp.cmp(first, other, shallow=False), f"{other} differs from {first}"
 
 
 # 1. credentials ----------------------------------------------------------------------------------

@@ -33,3 +33,6 @@ class Settings:
     read_timeout: float = 30.0
     # Called with every finished exchange (a journal Entry), e.g. `chatmock serve --log`; None costs nothing.
     on_exchange: Callable[[Any], None] | None = None
+    # Options of one API by its name (e.g. {"rocketchat": {"version": "7.5.0"}}); each API
+    # documents what it reads from its own part.
+    api_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

@@ -36,9 +36,9 @@ from typing import Any
 
 from mockserver.apis.bocco import auth, errors, media, render
 from mockserver.apis.bocco import world as worlds
-from mockserver.apis.bocco.guard import FailureLimit, client_of
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, BinaryReply, Call, JsonReply, Problem, Reply
+from mockserver.core.guard import FailureLimit, client_of
 from mockserver.core.hub import Hub
 from mockserver.core.registry import ErrorCode, Registry
 from mockserver.core.settings import Settings

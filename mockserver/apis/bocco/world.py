@@ -68,7 +68,8 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.apis.bocco import media
-from mockserver.apis.bocco.guard import (
+from mockserver.apis.bocco.media import Blob
+from mockserver.core.guard import (
     LastUse,
     expect_object,
     fail,
@@ -79,7 +80,6 @@ from mockserver.apis.bocco.guard import (
     field_texts,
     same_secret,
 )
-from mockserver.apis.bocco.media import Blob
 from mockserver.core.worlds import Credentials, WorldError, entries, first, given
 
 WORLD_FILE = Path(__file__).with_name("world.json")

@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 
 from mockserver.apis.gitter import errors, paging, ratelimit, render, unread
-from mockserver.apis.gitter.guard import FailureLimit, client_of
 from mockserver.apis.gitter.markup import MarkupCache
 from mockserver.apis.gitter.world import (
     ONETOONE,
@@ -26,6 +25,7 @@ from mockserver.apis.gitter.world import (
 )
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply, StreamReply
+from mockserver.core.guard import FailureLimit, client_of
 from mockserver.core.hub import Hub
 from mockserver.core.registry import Endpoint, ErrorCode, Registry
 from mockserver.core.settings import Settings

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockserver.apis.gitter.guard import (
+from mockserver.core.guard import (
     expect_object,
     fail,
     field_bool,

@@ -16,10 +16,10 @@ from typing import Any
 
 from mockserver.apis.lingr import auth, events, render
 from mockserver.apis.lingr.errors import INVALID_SESSION, NOT_FOUND, PROBLEM_CODES, LingrError, body, jsonp
-from mockserver.apis.lingr.guard import FailureLimit, client_of
 from mockserver.apis.lingr.world import OFFSET_FORMAT, WORLD_FILE, Z_FORMAT, Event, Message, Room, Session, User, World, credentials, load
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply
+from mockserver.core.guard import FailureLimit, client_of
 from mockserver.core.hub import Hub
 from mockserver.core.registry import ErrorCode, Registry
 from mockserver.core.settings import Settings

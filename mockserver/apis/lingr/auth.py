@@ -4,9 +4,9 @@ auth scheme of ``_api.json``) -> the :class:`Session` it names, or ``invalid_ses
 from __future__ import annotations
 
 from mockserver.apis.lingr.errors import INVALID_CREDENTIALS, INVALID_SESSION, LingrError
-from mockserver.apis.lingr.guard import same_secret
 from mockserver.apis.lingr.world import Session, User, World
 from mockserver.core.call import Call
+from mockserver.core.guard import same_secret
 
 CALLBACK = "callback"
 

@@ -63,7 +63,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mockserver.apis.lingr.guard import (
+from mockserver.core.guard import (
     LastUse,
     expect_list,
     expect_object,

@@ -17,11 +17,11 @@ from typing import Any
 from mockserver.apis.rocketchat import render
 from mockserver.apis.rocketchat.auth import authenticate, principal
 from mockserver.apis.rocketchat.errors import VALIDATION_TYPE, Errors, failure
-from mockserver.apis.rocketchat.guard import FailureLimit, client_of, same_secret
 from mockserver.apis.rocketchat.world import LOGIN as LOGIN_TOKEN
 from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, JsonReply, Problem, Reply
+from mockserver.core.guard import FailureLimit, client_of, same_secret
 from mockserver.core.hub import Hub
 from mockserver.core.registry import ErrorCode, Registry
 from mockserver.core.settings import Settings

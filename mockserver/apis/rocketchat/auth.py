@@ -10,9 +10,9 @@ that long has ended (the same 401).
 from __future__ import annotations
 
 from mockserver.apis.rocketchat.errors import Errors
-from mockserver.apis.rocketchat.guard import same_secret
 from mockserver.apis.rocketchat.world import LOGIN, User, World
 from mockserver.core.call import ApiError, Call
+from mockserver.core.guard import same_secret
 from mockserver.core.store import Clock
 
 

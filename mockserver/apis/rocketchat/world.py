@@ -54,7 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mockserver.apis.rocketchat.guard import (
+from mockserver.core.guard import (
     LastUse,
     expect_object,
     fail,

@@ -1,6 +1,4 @@
-"""Hardening helpers (issue 12) every API uses alike: the four ``mockserver/apis/*/guard.py`` are
-the same file, letter for letter (tests/test_hardening_apis.py keeps them so), because an API
-imports nothing but ``mockserver.core`` and itself; they are meant to move into the core as one.
+"""Hardening helpers every API uses alike (no API word here):
 
 * the ``expect_*`` / ``field_*`` readers: a world document checked value
   by value, a failure naming the JSON path of the bad value in the API's part of the seed, e.g.
