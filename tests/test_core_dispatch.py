@@ -4,7 +4,7 @@ trace), and a handler asking for an error case its endpoint does not document.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from mock_support import REGISTRY, MockClient, assert_error_shape
@@ -43,7 +43,7 @@ def test_a_wrong_method_is_405_with_allow(mock_client: MockClient) -> None:
 
 def test_bad_parameters_go_through_refine_bad_request(mock_client: MockClient, monkeypatch: pytest.MonkeyPatch) -> None:
     client = mock_client("gitter")
-    module = client.app.state.chatmock.modules["gitter"]  # type: ignore[attr-defined]
+    module = cast(Any, client.app).state.chatmock.modules["gitter"]
     seen: list[tuple[str, str]] = []
 
     def refine(call: Call, message: str) -> JsonReply | None:
@@ -92,7 +92,7 @@ SOME_ENDPOINT = {
 @pytest.mark.parametrize("api", API_NAMES)
 def test_a_failing_handler_is_the_apis_500_without_a_stack_trace(mock_client: MockClient, api: str) -> None:
     client = mock_client(api, strict=False)  # not every API documents a 500
-    module: Any = client.app.state.chatmock.modules[api]  # type: ignore[attr-defined]
+    module: Any = cast(Any, client.app).state.chatmock.modules[api]
     endpoint_id, method, path, headers, data = SOME_ENDPOINT[api]
 
     async def broken(call: Call) -> Reply:
@@ -111,7 +111,7 @@ def test_an_undocumented_error_case_is_the_apis_shape_for_it(mock_client: MockCl
     """A shared helper asking for a case its caller's endpoint does not document answers the
     API's shape for that status and code (here a 400 rocketchat.me documents, without this code)."""
     client = mock_client("rocketchat")
-    api: Any = client.app.state.chatmock.modules["rocketchat"]  # type: ignore[attr-defined]
+    api: Any = cast(Any, client.app).state.chatmock.modules["rocketchat"]
 
     async def me_in_a_channel(call: Call) -> Reply:
         call.params = {"roomId": "no-such-room"}

@@ -499,7 +499,9 @@ def test_bot_flow_over_a_socket() -> None:
             _, items = read_items(stream.iter_raw(), 1, time.monotonic() + 5)
         assert [item["id"] for item in items] == [sent.json()["id"]]
         assert items[0]["fromUser"]["id"] == me["id"]
-        assert REGISTRY.endpoint("gitter.stream.chatMessages").response(200).item_checker.errors(items[0]) == []  # type: ignore[union-attr]
+        item_checker = REGISTRY.endpoint("gitter.stream.chatMessages").response(200).item_checker
+        assert item_checker is not None
+        assert item_checker.errors(items[0]) == []
         back = http.get(f"/v1/rooms/{room}/chatMessages", params={"limit": "1"}, headers=auth()).json()
         assert back[0]["text"] == "bot says hi"
         # Gitter has no logout; a reseed that drops the token ends it
