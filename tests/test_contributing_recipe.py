@@ -103,7 +103,7 @@ def test_the_recipe_adds_an_endpoint_in_three_files(copy: Path) -> None:
     started = start_the_mock(copy)
     assert started.returncode != 0
     assert f"no handler for {ENDPOINT}" in started.stderr
-    assert "mockserver/apis/rocketchat/api.py" in started.stderr
+    assert "add a @handles method in mockserver/apis/rocketchat/api.py" in started.stderr
 
     # 2. the handler: the mock starts; the suite refuses to collect, naming the spec file
     add_after(

@@ -10,6 +10,7 @@ is missing, an endpoint of the schemas has no handler, or a handler names an unk
 from __future__ import annotations
 
 import abc
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -74,7 +75,9 @@ class BaseApi(abc.ABC, Generic[W]):
             found[endpoint_id] = getattr(self, attribute)
         missing = sorted(endpoint.id for endpoint in self.registry.endpoints_of(self.name) if endpoint.id not in found)
         if missing:
-            raise RuntimeError(f"{type(self).__name__} has no handler for {', '.join(missing)}")
+            raise RuntimeError(
+                f"{type(self).__name__} has no handler for {', '.join(missing)}: add a @handles method in {_source_of(type(self))}"
+            )
         return found
 
     # the world ---------------------------------------------------------------------------
@@ -154,3 +157,11 @@ class BaseApi(abc.ABC, Generic[W]):
 
     def decorate(self, call: Call | None, reply: JsonReply) -> None:
         return None
+
+
+def _source_of(cls: type) -> str:
+    """Where ``cls`` is defined, as a path a contributor can open (relative to the checkout)."""
+    module = sys.modules.get(cls.__module__)
+    found = Path(getattr(module, "__file__", "") or cls.__module__)
+    parts = found.parts
+    return "/".join(parts[parts.index("mockserver") :]) if "mockserver" in parts else str(found)
