@@ -1,6 +1,6 @@
 """The admin API under ``/__chatmock``: health, reset and seed, the world in force and its
-credentials, journal, strict-mode violations, held requests, the clock, OpenAPI export and a
-docs page.
+credentials, journal, strict-mode violations, held requests, the clock, fault rules, OpenAPI
+export and a docs page.
 
 Who may call it, checked in this order (every refusal, like every other admin error, is JSON
 ``{"error": "<one line>"}``, never plain text and never a traceback):
@@ -49,6 +49,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.types import Receive, Scope, Send
 
 from mockserver.core import parse
+from mockserver.core.faults import FaultError
 from mockserver.core.openapi import openapi_document
 from mockserver.core.registry import UnknownIdError
 from mockserver.core.store import ClockError
@@ -133,6 +134,8 @@ class AdminApi:
             "/violations": Route(violations, ("GET",)),
             "/waiters": Route(waiters, ("GET",)),
             "/clock": Route(clock, ("GET", "POST")),
+            "/faults": Route(faults, ("GET", "POST", "DELETE")),
+            "/faults/{id}": Route(fault, ("GET", "DELETE")),
             "/openapi/{api}.json": Route(openapi, ("GET",)),
             "/docs": Route(docs, ("GET",), page=True),
         }
@@ -234,6 +237,10 @@ class AdminApi:
         route = self.routes.get(path)
         if route is not None:
             return route, ""
+        if path.startswith("/faults/"):
+            rule_id = path[len("/faults/") :]
+            if rule_id.isascii() and rule_id.isdigit() and len(rule_id) <= 9:
+                return self.routes["/faults/{id}"], rule_id
         if path.startswith("/openapi/") and path.endswith(".json"):
             name = path[len("/openapi/") : -len(".json")]
             if name and "/" not in name:
@@ -388,6 +395,47 @@ async def clock(call: AdminRequest) -> Response:
             mock.clock.restore(saved)
             raise AdminError(400, f"bad clock request: {error}") from None
     return JSONResponse({"now": mock.clock.now().isoformat(), "frozen": mock.clock.frozen})
+
+
+async def faults(call: AdminRequest) -> Response:
+    """GET: the fault rules in force (each with ``applied`` and ``left``); POST: add one rule
+    (a JSON object, see :mod:`mockserver.core.faults`; 201 with the rule) or several (a JSON
+    array, all or none); DELETE: remove every rule. A reset clears them too."""
+    mock = call.mock
+    method = call.request.method
+    if method == "DELETE":
+        mock.faults.clear()
+        return JSONResponse({"status": "cleared"})
+    if method == "POST":
+        specs = call.body if isinstance(call.body, list) else [call.body]
+        saved = list(mock.faults.rules)
+        added = []
+        try:
+            for index, spec in enumerate(specs):
+                try:
+                    added.append(mock.faults.add(spec, mock.registry.endpoints, mock.modules))
+                except FaultError as error:
+                    where = f"[{index}]: " if isinstance(call.body, list) else ""
+                    raise AdminError(400, f"bad fault rule: {where}{error}") from None
+        except AdminError:
+            mock.faults.rules = saved
+            raise
+        rules = [rule.public() for rule in added]
+        return JSONResponse({"faults": rules} if isinstance(call.body, list) else {"fault": rules[0]}, status_code=201)
+    return JSONResponse({"faults": mock.faults.listed()})
+
+
+async def fault(call: AdminRequest) -> Response:
+    """GET or DELETE one rule by its id."""
+    mock = call.mock
+    rule_id = int(call.path_param)
+    found = next((rule for rule in mock.faults.rules if rule.id == rule_id), None)
+    if found is None:
+        raise AdminError(404, f"no fault rule {rule_id}")
+    if call.request.method == "DELETE":
+        mock.faults.remove(rule_id)
+        return JSONResponse({"status": "removed", "id": rule_id})
+    return JSONResponse({"fault": found.public()})
 
 
 async def openapi(call: AdminRequest) -> Response:

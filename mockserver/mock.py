@@ -21,6 +21,7 @@ from mockserver import gcpolicy
 from mockserver.apis import API_NAMES, api_class
 from mockserver.core.call import ApiModule
 from mockserver.core.dispatch import Dispatcher
+from mockserver.core.faults import Faults
 from mockserver.core.hub import Hub
 from mockserver.core.journal import Journal
 from mockserver.core.registry import Registry
@@ -59,8 +60,9 @@ class ChatMock:
         self.store = Store(self.clock)
         self.hub = Hub()
         self.journal = Journal(settings.journal_size)
+        self.faults = Faults()  # fault rules (mockserver.core.faults); a reset clears them
         self.modules: dict[str, ApiModule] = {name: api_class(name)(registry, self.store, self.hub, settings) for name in apis}
-        self.dispatcher = Dispatcher(registry, self.modules, settings, self.journal, root=root)
+        self.dispatcher = Dispatcher(registry, self.modules, settings, self.journal, root=root, faults=self.faults)
         self._reloading: Callable[[], AbstractContextManager[None]] = (
             gcpolicy.frozen_reload if settings.freeze_gc else contextlib.nullcontext
         )
@@ -68,7 +70,7 @@ class ChatMock:
     def reset(self, world: Mapping[str, Any] | None = None) -> None:
         """Load ``world`` (a seed document: API name -> that API's world document; an API it
         does not name gets an empty world) or, with None, every default world on the real
-        clock (a seed keeps the clock as it is). Journal and violations are emptied and every
+        clock (a seed keeps the clock as it is). Journal, violations and fault rules are emptied and every
         held request is released.
 
         :class:`SeedError` (a ValueError) when the document is not a JSON object, names an
@@ -94,6 +96,7 @@ class ChatMock:
             self.dispatcher.serve(fresh)
             self.journal.clear()
             self.dispatcher.violations.clear()
+            self.faults.clear()
         for name, module in retired.items():
             try:
                 module.retire(fresh[name])

@@ -7,7 +7,9 @@ Fixtures:
   ``@pytest.mark.chatmock_seed(...)``, before each test that uses it. ``chatmock.url("gitter")``,
   ``chatmock.urls``, ``chatmock.credentials("gitter", "alice")``, ``chatmock.seed(...)``,
   ``chatmock.world("gitter")``; credentials and worlds are the mock's own answer (its admin
-  API), for the world in force.
+  API), for the world in force. ``chatmock.fault("rate_limit", endpoint="gitter.rooms.list")``
+  adds a fault rule (see :mod:`mockserver.core.faults`; cleared by the next test's reset),
+  ``chatmock.faults()`` lists them with their counts.
 - ``chatmock_urls`` and ``chatmock_credentials``: the same as plain dicts.
 - ``chatmock_app``: a fresh in-process app (seeded the same way) for ASGI clients.
 - ``chatmock_respx``: a started respx router that sends requests for the real hosts into
@@ -111,6 +113,23 @@ class ChatMockServer:
         """The requests and responses the mock saw since the last reset, secrets redacted."""
         entries: list[dict[str, Any]] = self._admin("GET", "/journal").json()["entries"]
         return entries
+
+    def fault(self, action: str, **rule: Any) -> dict[str, Any]:
+        """Add a fault rule: ``action`` (``delay``, ``error``, ``server_error``, ``rate_limit``,
+        ``drop``, ``truncate``, ``hold``, ``cut_stream``), what it matches (``api``,
+        ``endpoint``, ``method``, ``user``), ``times`` (default 1; None: always),
+        ``probability`` and the action's options (``seconds``, ``status``, ``code``,
+        ``retry_after``, ``fraction``, ``after``). Returns the rule as the mock lists it."""
+        added: dict[str, Any] = self._admin("POST", "/faults", json={"action": action, **rule}).json()["fault"]
+        return added
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules in force, each with ``applied`` (how often it applied) and ``left``."""
+        found: list[dict[str, Any]] = self._admin("GET", "/faults").json()["faults"]
+        return found
+
+    def clear_faults(self) -> None:
+        self._admin("DELETE", "/faults")
 
     def violations(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self._admin("GET", "/violations").json()["violations"]

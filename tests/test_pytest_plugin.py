@@ -260,3 +260,28 @@ def test_each_xdist_worker_gets_its_own_mock(suite: pytest.Pytester, monkeypatch
     origins = {file.stem: file.read_text() for file in out.iterdir()}
     assert sorted(origins) == ["gw0", "gw1"]
     assert len(set(origins.values())) == 2, "each worker has its own server on its own port"
+
+
+def test_fault_rules_on_the_fixture_apply_and_end_with_the_test(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_faulty="""
+        import httpx
+
+        def test_a_rate_limit_then_normal(chatmock):
+            headers = {"Authorization": "Bearer " + chatmock.credentials("gitter", "alice")["token"]}
+            rule = chatmock.fault("rate_limit", endpoint="gitter.rooms.list", retry_after=3)
+            assert rule["action"] == "rate_limit" and rule["left"] == 1
+            limited = httpx.get(chatmock.url("gitter") + "/v1/rooms", headers=headers)
+            assert limited.status_code == 429 and limited.headers["retry-after"] == "3"
+            assert httpx.get(chatmock.url("gitter") + "/v1/rooms", headers=headers).status_code == 200
+            assert [(rule["applied"], rule["left"]) for rule in chatmock.faults()] == [(1, 0)]
+            assert chatmock.journal()[-2]["fault"] == "#%d rate_limit" % rule["id"]
+            chatmock.fault("server_error", api="gitter", user="bob", times=None)
+
+        def test_the_next_test_has_no_rule(chatmock):
+            assert chatmock.faults() == []
+            headers = {"Authorization": "Bearer " + chatmock.credentials("gitter", "bob")["token"]}
+            assert httpx.get(chatmock.url("gitter") + "/v1/rooms", headers=headers).status_code == 200
+        """
+    )
+    suite.runpytest_inprocess("-q").assert_outcomes(passed=2)

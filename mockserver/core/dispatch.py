@@ -12,6 +12,7 @@ control characters, so no reply can break its header block.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -28,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.core import parse
 from mockserver.core.call import ApiError, ApiModule, Call, ClientGone, JsonReply, Problem, Reply, StreamReply, wait_for_disconnect
 from mockserver.core.conformance import error_reply_findings, reply_findings
+from mockserver.core.faults import NO_WAIT, FaultRule, Faults, cut, drop, transport_of, user_matcher
 from mockserver.core.journal import Entry, Journal
 from mockserver.core.registry import Endpoint, Registry
 from mockserver.core.router import Match, RouteMatch, Router
@@ -92,8 +94,18 @@ def header_name(name: str) -> bytes | None:
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry, apis: Mapping[str, ApiModule], settings: Settings, journal: Journal, root: bool) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        apis: Mapping[str, ApiModule],
+        settings: Settings,
+        journal: Journal,
+        root: bool,
+        faults: Faults | None = None,
+    ) -> None:
         self.registry = registry
+        self.faults = faults if faults is not None else Faults()
+        self._faulted: dict[int, FaultRule] = {}  # id(call) -> the rule applied to it, while it is answered
         self.settings = settings
         self.journal = journal
         self.root = root
@@ -171,8 +183,8 @@ class Dispatcher:
             module = self.apis[api_name]
             try:
                 reply, call, module = await self._handle(scope, headers, module, found, receive)
-            except ClientGone:
-                self._record(scope, started, api_name, None, JsonReply(499, None), [], None)
+            except ClientGone as gone:
+                self._record(scope, started, api_name, None, JsonReply(499, None), [], None, getattr(gone, "fault", None))
                 return
             except ApiError as error:
                 reply = error.reply
@@ -181,11 +193,16 @@ class Dispatcher:
                 reply = module.error(Problem.INTERNAL, "chatmock failed to handle this request")
         violations: list[str] = []
         content: bytes | None = None
+        rule = self._faulted.pop(id(call), None) if self._faulted and call is not None else None
+        if rule is not None and rule.action == "drop":
+            self._record(scope, started, api_name, call, JsonReply(0, None), [], None, rule.label)
+            await drop(send)
+            return
         if isinstance(reply, JsonReply):
             if module is not None:
                 try:
                     module.decorate(call, reply)
-                    if self.settings.strict:
+                    if self.settings.strict and (rule is None or rule.action not in _SHAPED):
                         violations = self._check(call, module, reply)
                 except Exception:
                     log.exception("decorating or checking the reply failed for %s %s", method, path)
@@ -200,8 +217,17 @@ class Dispatcher:
             if content is None:
                 log.error("chatmock could not encode the reply to %s %s", method, path)
                 reply, content = self._unencodable(module)
-        sent = await self._send(scope, receive, send, reply, module, content)
-        self._record(scope, started, api_name, call, reply, violations, sent)
+        if rule is None:
+            sent = await self._send(scope, receive, send, reply, module, content)
+            self._record(scope, started, api_name, call, reply, violations, sent)
+            return
+        if rule.action in ("truncate", "cut_stream"):
+            if isinstance(reply, StreamReply):
+                reply.chunks = cut(reply.chunks, rule.options.get("after", 0))
+            sent = await self._send(scope, receive, _cutting(send, rule), reply, module, content)
+        else:
+            sent = await self._send(scope, receive, send, reply, module, content)
+        self._record(scope, started, api_name, call, reply, violations, sent, rule.label)
 
     async def _handle(
         self, scope: Scope, headers: RequestHeaders, module: ApiModule, found: RouteMatch, receive: Receive
@@ -257,9 +283,14 @@ class Dispatcher:
         except ApiError as error:  # keep the call: strict mode checks it against the endpoint
             return error.reply, call, module
 
-    async def _run(self, headers: RequestHeaders, module: ApiModule, call: Call) -> Reply:
+    async def _run(self, headers: RequestHeaders, module: ApiModule, call: Call, checked: bool = False) -> Reply:
         endpoint = call.endpoint
-        await module.authenticate(call)
+        if not checked:
+            await module.authenticate(call)
+            if self.faults.rules:
+                rule = self._pick(module, call)
+                if rule is not None:
+                    return await self._fault(headers, module, call, rule)
         prefer = headers.get("prefer")
         if prefer:
             preferred = self._preferred(prefer, module, call)
@@ -273,6 +304,62 @@ class Dispatcher:
         if handler is None:
             return module.error(Problem.NOT_FOUND, f"{endpoint.id} is not implemented by the mock")
         return await handler(call)
+
+    # fault injection (mockserver.core.faults) --------------------------------------------
+    def _pick(self, module: ApiModule, call: Call) -> FaultRule | None:
+        matcher: list[Callable[[str], bool]] = []
+
+        def is_user(user: str) -> bool:
+            if not matcher:
+                matcher.append(user_matcher(call.principal, call.credential, module.credentials()))
+            return matcher[0](user)
+
+        rule = self.faults.pick(module.name, call.endpoint.id, call.method, is_user)
+        if rule is not None:
+            self._faulted[id(call)] = rule
+        return rule
+
+    async def _fault(self, headers: RequestHeaders, module: ApiModule, call: Call, rule: FaultRule) -> Reply:
+        """The reply of a call a fault rule applies to (``drop``, ``truncate`` and
+        ``cut_stream`` act when it is sent)."""
+        try:
+            return await self._faulted_reply(headers, module, call, rule)
+        except ApiError:
+            raise  # answered with the call: the rule is popped (and journaled) as usual
+        except ClientGone:
+            self._faulted.pop(id(call), None)
+            gone = _FaultedGone()
+            gone.fault = rule.label
+            raise gone from None
+        except BaseException:
+            self._faulted.pop(id(call), None)
+            raise
+
+    async def _faulted_reply(self, headers: RequestHeaders, module: ApiModule, call: Call, rule: FaultRule) -> Reply:
+        action, options = rule.action, rule.options
+        if action == "error":
+            return module.documented(call.endpoint, options["status"], options.get("code"))
+        if action == "server_error":
+            status = options["status"]
+            if status == 500:
+                return module.error(Problem.INTERNAL, "chatmock fault: internal error")
+            return module.error_for_status(status, None)
+        if action == "rate_limit":
+            reply = module.error(Problem.TOO_MANY_REQUESTS, "chatmock fault: too many requests")
+            reply.headers["Retry-After"] = str(options["retry_after"])
+            return reply
+        if action == "drop":
+            return JsonReply(0, None)  # never sent
+        if action == "delay":
+            await call.hold(asyncio.sleep(rule.seconds(self.faults.rng, 0.0)))
+        elif action == "hold":
+            await call.hold(asyncio.sleep(rule.seconds(self.faults.rng, self.settings.longpoll_timeout)))
+            token = NO_WAIT.set(True)
+            try:
+                return await self._run(headers, module, call, checked=True)
+            finally:
+                NO_WAIT.reset(token)
+        return await self._run(headers, module, call, checked=True)
 
     def _preferred(self, prefer: str, module: ApiModule, call: Call) -> JsonReply | None:
         """Prism-style ``Prefer: code=404`` or ``Prefer: error=invalid_session`` (or both,
@@ -391,6 +478,7 @@ class Dispatcher:
         reply: Reply,
         violations: list[str],
         sent: bytes | None,
+        fault: str | None = None,
     ) -> None:
         on_exchange = self._on_exchange
         if not self.journal.size and on_exchange is None:
@@ -408,6 +496,7 @@ class Dispatcher:
             violations=violations,
             api=api,
             duration=time.time() - started,
+            fault=fault,
         )
         if self.journal.size:
             self.journal.record(entry)
@@ -416,6 +505,44 @@ class Dispatcher:
                 on_exchange(entry)
             except Exception:
                 log.exception("the on_exchange hook failed")
+
+
+class _FaultedGone(ClientGone):
+    """The client of a faulted call went away (``fault``: the rule's label, for the journal)."""
+
+    fault: str | None = None
+
+
+_SHAPED = ("error", "server_error", "rate_limit")  # faults whose reply is made to order: not strict-checked
+
+
+def _cutting(send: Send, rule: FaultRule) -> Send:
+    """``send`` for a ``truncate`` / ``cut_stream`` fault: a whole body is cut to its fraction;
+    the end of the body is never sent: the connection closes instead (in-process, where there
+    is no socket, the body just ends)."""
+    fraction = rule.options.get("fraction", 0.5)
+    streaming = {"started": False}
+
+    async def cutting(message: Any) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        body = message.get("body", b"")
+        more = message.get("more_body", False)
+        if not more and not streaming["started"]:
+            body = body[: int(len(body) * fraction)]
+        streaming["started"] = True
+        if more:
+            await send(message)
+            return
+        if transport_of(send) is None:
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        if body:
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        await drop(send)
+
+    return cutting
 
 
 def _bad_request(module: ApiModule, call: Call, message: str) -> JsonReply:

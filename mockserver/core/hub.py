@@ -18,6 +18,8 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from mockserver.core.faults import NO_WAIT
+
 T = TypeVar("T")
 
 
@@ -70,7 +72,10 @@ class Hub:
 
     async def wait_for(self, topics: Iterable[str], check: Callable[[], T | None], timeout: float) -> T | None:
         """``check()``'s first non-None result, or None when ``timeout`` seconds pass first (or
-        every waiter is released, or the hub is closed)."""
+        every waiter is released, or the hub is closed). Under a ``hold`` fault
+        (:data:`mockserver.core.faults.NO_WAIT`) it checks once and returns at once."""
+        if NO_WAIT.get():
+            return check()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         names = tuple(topics)

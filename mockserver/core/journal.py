@@ -63,6 +63,7 @@ class Entry:
     api: str | None = None  # the API that answered (None: no API serves the path)
     duration: float = 0.0  # seconds from the request's arrival to its last byte sent
     size: int = 0  # bytes this entry holds (set by the journal)
+    fault: str | None = None  # the fault rule that changed this exchange ("#3 rate_limit")
 
     def public(self) -> dict[str, Any]:
         response: Any = self.response
@@ -84,6 +85,7 @@ class Entry:
             "endpoint": self.endpoint,
             "response": response,
             "violations": list(self.violations),
+            "fault": self.fault,
         }
 
 
