@@ -299,13 +299,54 @@ def test_post_message_to_several_rooms(client: TestClient) -> None:
         {"channel": "#nowhere", "text": "x"},
         {"channel": "@nobody", "text": "x"},
         {"roomId": "bObPr7vGtK4sQw9Zn", "text": "x"},
-        {"text": "no target"},
         {"channel": "", "text": "empty"},
+        {"channel": [], "text": "empty list"},
+        {"roomId": ["GENERAL", "#nowhere"], "text": "one unknown in a list"},
     ],
 )
 def test_post_message_invalid_channel(client: TestClient, payload: dict[str, Any]) -> None:
     body = assert_documented("rocketchat.chat.postMessage", client.post("/api/v1/chat.postMessage", json=payload, headers=ALICE_PAT), 400)
     assert body == {"success": False, "error": "[invalid-channel]", "errorType": "invalid-channel"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"text": "no target"},
+        {"roomId": "GENERAL", "channel": "#general", "text": "both targets"},
+        {"roomId": "GENERAL", "text": "x", "parseUrls": False},
+        {"roomId": "GENERAL", "text": "x", "unknown": 1},
+        {"roomId": 5, "text": "x"},
+    ],
+)
+def test_post_message_invalid_params(client: TestClient, payload: dict[str, Any]) -> None:
+    """The server's ChatPostMessageSchema: exactly one target, no other keys."""
+    response = client.post("/api/v1/chat.postMessage", json=payload, headers=ALICE_PAT)
+    body = assert_documented("rocketchat.chat.postMessage", response, 400)
+    assert body["errorType"] == "error-invalid-params"
+    assert body["success"] is False
+
+
+def test_post_message_targets_every_shape(client: TestClient) -> None:
+    """#name, @user, a bare name, a room id, a user id (a DM) and a list; a public channel the
+    sender is not in is joined."""
+    for target, room in [("#general", "GENERAL"), ("general", "GENERAL"), ("GENERAL", "GENERAL"), ("@bob", DM_ID), (BOB_ID, DM_ID)]:
+        body = assert_documented(
+            "rocketchat.chat.postMessage",
+            client.post("/api/v1/chat.postMessage", json={"channel": target, "text": target}, headers=ALICE_PAT),
+        )
+        assert body["message"]["rid"] == room
+        assert body["channel"] == target
+    listed = client.post("/api/v1/chat.postMessage", json={"roomId": ["#general", "@bob"], "text": "to both"}, headers=ALICE_PAT)
+    assert assert_documented("rocketchat.chat.postMessage", listed)["message"]["rid"] == "GENERAL"
+    seed = {
+        "rocketchat": {**json.loads(Path(__file__).resolve().parent.parent.joinpath("mockserver/apis/rocketchat/world.json").read_text())}
+    }
+    seed["rocketchat"]["rooms"][1]["members"] = ["bob"]  # random: alice is not a member
+    fresh = TestClient(make_app(seed=seed))
+    joined = fresh.post("/api/v1/chat.postMessage", json={"channel": "#random", "text": "hi"}, headers=ALICE_PAT)
+    assert assert_documented("rocketchat.chat.postMessage", joined)["message"]["rid"] == "rNd3vKq8PzT5mWx2Y"
+    assert fresh.get("/api/v1/channels.history", params={"roomName": "random"}, headers=ALICE_PAT).status_code == 200
 
 
 # reading --------------------------------------------------------------------------------
@@ -486,8 +527,9 @@ def test_json_content_type_on_a_get_and_unknown_parameters_are_fine(client: Test
     headers = {**ALICE_PAT, "Content-Type": "application/json"}
     assert_documented("rocketchat.rooms.get", client.get("/api/v1/rooms.get?whatever=1", headers=headers))
     assert_documented("rocketchat.me", client.get("/api/v1/me", headers=headers))
-    extra = {"roomId": "GENERAL", "text": "hi", "somethingNew": {"a": 1}}
-    assert_documented("rocketchat.chat.postMessage", client.post("/api/v1/chat.postMessage", json=extra, headers=ALICE_PAT))
+    assert_documented("rocketchat.channels.history", client.get("/api/v1/channels.history?roomId=GENERAL", headers=headers))
+    extra = {"roomId": "GENERAL", "text": "hi", "somethingNew": {"a": 1}}  # postMessage's schema has additionalProperties false
+    assert_documented("rocketchat.chat.postMessage", client.post("/api/v1/chat.postMessage", json=extra, headers=ALICE_PAT), 400)
 
 
 def test_unknown_route_and_wrong_method(client: TestClient) -> None:

@@ -17,12 +17,14 @@ from typing import Any
 from mockserver.apis.rocketchat import render
 from mockserver.apis.rocketchat.auth import authenticate, principal
 from mockserver.apis.rocketchat.errors import VALIDATION_TYPE, Errors, failure
+from mockserver.apis.rocketchat.profile import profile_of
 from mockserver.apis.rocketchat.world import LOGIN as LOGIN_TOKEN
 from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, Call, JsonReply, Problem, Reply
 from mockserver.core.guard import FailureLimit, client_of, same_secret
 from mockserver.core.hub import Hub
+from mockserver.core.parse import FORM, media_type
 from mockserver.core.registry import ErrorCode, Registry
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store
@@ -56,7 +58,8 @@ class RocketChatApi(BaseApi[World]):
 
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         super().__init__(registry, store, hub, settings)
-        self.errors = Errors(registry, self.name, LOGIN)
+        self.profile = profile_of(settings.api_options.get(self.name))
+        self.errors = Errors(registry, self.name, LOGIN, self.profile)
         self.failures = FailureLimit(settings.auth_failure_limit)
         self.idle = settings.session_idle_timeout  # None: login tokens live until logout or reset
         self._refiners: dict[str, Callable[[Call, str], JsonReply | None]] = {
@@ -120,7 +123,10 @@ class RocketChatApi(BaseApi[World]):
     def _refine_login(self, call: Call, message: str) -> JsonReply:
         """Rocket.Chat answers every failed login with 401 {status: error, error, message}, the
         shape of a wrong password (issues Lemmmy/rocketchat-bot#2, rocket.chat.load.tester#1)
-        [inferred: a malformed login body gets the same shape]."""
+        [inferred: a malformed login body gets the same shape]; a version profile answers its own
+        login failure body."""
+        if self.profile.version is not None:
+            return self.errors.login_failed()
         return JsonReply(401, {"status": "error", "error": VALIDATION_TYPE, "message": message})
 
     def _refine_send(self, call: Call, message: str) -> JsonReply | None:
@@ -132,9 +138,9 @@ class RocketChatApi(BaseApi[World]):
         return None
 
     def _refine_post(self, call: Call, message: str) -> JsonReply | None:
-        if not call.params.get("roomId") and not call.params.get("channel"):
-            return self.documented(call.endpoint, 400, "invalid-channel")
-        return None
+        """The server validates the body with its ChatPostMessageSchema first: any failure (no
+        target, both targets, an unknown key) is error-invalid-params."""
+        return self.documented(call.endpoint, 400, "error-invalid-params")
 
     def _refine_room_param(self, call: Call, message: str) -> JsonReply | None:
         if not _truthy(call.params.get("roomId")) and not _truthy(call.params.get("roomName")):
@@ -148,12 +154,13 @@ class RocketChatApi(BaseApi[World]):
 
     # helpers -------------------------------------------------------------------------
     def _page(self, params: Mapping[str, Any], default: int) -> tuple[int, int]:
-        """offset and count as Rocket.Chat's getPaginationItems: count 0 means the default
-        ("Allow Getting Everything" off), capped by "Max Record Amount"."""
+        """offset and count as Rocket.Chat's getPaginationItems: no count is ``default``, a count
+        over "Max Record Amount" (API_Upper_Count_Limit, 100) is clamped to it, and 0 means
+        everything (API_Allow_Infinite_Count, on by default)."""
         offset = digits(params.get("offset") or 0)
         count = digits(params["count"]) if params.get("count") not in (None, "") else default
         if count == 0:
-            count = default
+            return offset, MAX_NUMBER
         return offset, min(count, self.world.settings["maxCount"])
 
     @staticmethod
@@ -228,6 +235,13 @@ class RocketChatApi(BaseApi[World]):
         doc.setdefault("channels", render.channels(self.world, text))
         return doc
 
+    def _join(self, room: Room, user: User) -> bool:
+        """Make the user a member (False: already one); the room's _updatedAt moves."""
+        if not self.world.add_member(room, user.id):
+            return False
+        room.updated_ms = max(room.updated_ms, self.world.now_ms())
+        return True
+
     def _direct_room(self, user: User, other: User) -> Room:
         room_id = dm_id((user.id, other.id))
         room = self.world.rooms.get(room_id)
@@ -240,7 +254,8 @@ class RocketChatApi(BaseApi[World]):
 
     def _target(self, user: User, target: str) -> Room | None:
         """processWebhookMessage's channel resolution: #name, @username, or a room id/name,
-        else a user id (direct message). Only rooms the user belongs to [brief: no auto-join]."""
+        else a user id (direct message). The sender joins a public channel it is not in
+        (joinChannel: true); other rooms only when a member."""
         kind, value = target[:1], target[1:]
         room: Room | None
         if kind == "#":
@@ -252,6 +267,8 @@ class RocketChatApi(BaseApi[World]):
             room = self.world.rooms.get(target) or self.world.room_by_name(target)
             if room is None and target in self.world.users:
                 return self._direct_room(user, self.world.users[target])
+        if room is not None and room.t == "c" and not room.extra.get("archived"):
+            self._join(room, user)
         if room is None or user.id not in room.member_set:
             return None
         return room
@@ -270,14 +287,17 @@ class RocketChatApi(BaseApi[World]):
             for token in world.last_use.idle(now, self.idle):  # idle login tokens end (oldest first)
                 world.end_token(token)
         user: User | None = None
-        if "resume" in params and "user" not in params:
+        if not self.profile.form_bodies and media_type(call.headers.get("content-type", "")) == FORM:
+            params = {}  # 7.6+: a form body is read as raw text, so no credentials are found
+        name = next((str(params[key]) for key in ("user", "username", "email") if params.get(key)), "")
+        if "resume" in params and not name:
             token = str(params["resume"])
             owner = world.tokens.get(token)
             if owner is not None and (self.idle is None or owner[1] != LOGIN_TOKEN or world.last_use.fresh(token, now, self.idle)):
                 user = world.users.get(owner[0])
         else:
             token = ""
-            candidate = world.user_by_login(str(params.get("user", "")))
+            candidate = world.user_by_login(name)  # username or e-mail, as loginCompatibility reads user/username/email
             known = candidate.password if candidate is not None else None
             if same_secret(str(params.get("password", "")), known) and candidate is not None:
                 user = candidate
@@ -287,7 +307,10 @@ class RocketChatApi(BaseApi[World]):
         if not token:
             token = world.issue_token(user.id, now=now)  # earlier tokens stay valid [inferred: seed 004 unsure]
         user.last_login_ms = self.world.now_ms()
-        return JsonReply(200, {"status": "success", "data": {"authToken": token, "userId": user.id, "me": render.me(user, call.base_url)}})
+        body: dict[str, Any] = {"status": "success", "data": {"authToken": token, "userId": user.id, "me": render.me(user, call.base_url)}}
+        if self.profile.login_success_key:
+            body["success"] = True
+        return JsonReply(200, body)
 
     @handles("rocketchat.logout")
     async def logout(self, call: Call) -> Reply:
@@ -346,8 +369,10 @@ class RocketChatApi(BaseApi[World]):
     async def post_message(self, call: Call) -> Reply:
         user = principal(call)
         params = call.params
-        raw = params.get("channel") or params.get("roomId")
+        raw = params["channel"] if "channel" in params else params["roomId"]
         targets = [str(item) for item in (raw if isinstance(raw, list) else [raw])]
+        if not targets:
+            return self.documented(call.endpoint, 400, "invalid-channel")
         rooms: list[Room] = []
         for target in targets:
             room = self._target(user, target)
@@ -356,13 +381,13 @@ class RocketChatApi(BaseApi[World]):
             rooms.append(room)
         attachments = params.get("attachments")
         fields: dict[str, Any] = {
-            "alias": params.get("alias", ""),
-            "msg": str(params.get("text", "")).strip(),
-            "parseUrls": params.get("parseUrls", not attachments),
+            "alias": params.get("alias") or "",
+            "msg": str(params.get("text") or "").strip(),
+            "parseUrls": not attachments,
             "groupable": False,
         }
-        for key in ("emoji", "avatar", "attachments", "tmid", "customFields"):
-            if key in params:
+        for key in ("emoji", "avatar", "attachments", "customFields"):
+            if params.get(key) is not None:
                 fields[key] = params[key]
         docs = [self._new_message(room, user, fields) for room in rooms]
         for doc in docs:

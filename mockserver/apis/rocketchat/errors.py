@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from mockserver.apis.rocketchat.profile import Profile
 from mockserver.core.call import JsonReply, Problem
 from mockserver.core.registry import Endpoint, ErrorCode, Registry, thaw
 
@@ -49,9 +50,18 @@ class Errors:
     """The API-wide error replies: the two documented 401 bodies (protected endpoints, login),
     and Rocket.Chat's shape for core problems and undocumented statuses."""
 
-    def __init__(self, registry: Registry, api: str, login_id: str) -> None:
+    def __init__(self, registry: Registry, api: str, login_id: str, profile: Profile | None = None) -> None:
         self._auth_body = _documented_401(endpoint for endpoint in registry.endpoints_of(api) if endpoint.auth is not None)
         self._login_body = _documented_401([registry.endpoint(login_id)])
+        shape = (profile or Profile()).auth_shape
+        if shape != "documented":  # the version profile's bodies (see .profile)
+            message, login_error = str(self._auth_body["message"]), str(self._login_body["error"])
+            if shape == "7":
+                self._auth_body = {"success": False, "error": message, **self._auth_body}
+                self._login_body = {"success": False, **self._login_body}
+            else:
+                self._auth_body = {"success": False, "error": message}
+                self._login_body = {"success": False, "error": login_error.lower()}
 
     # documented bodies -------------------------------------------------------------
     def not_logged_in(self) -> JsonReply:

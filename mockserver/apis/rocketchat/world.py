@@ -250,6 +250,22 @@ class World:
         self.tokens.pop(token, None)
         self.last_use.forget(token)
 
+    def add_member(self, room: Room, user_id: str) -> bool:
+        """Add a member (False: already one)."""
+        if user_id in room.member_set:
+            return False
+        room.members.append(user_id)
+        room.member_set = frozenset(room.members)
+        return True
+
+    def remove_member(self, room: Room, user_id: str) -> bool:
+        """Remove a member (False: not one)."""
+        if user_id not in room.member_set:
+            return False
+        room.members.remove(user_id)
+        room.member_set = frozenset(room.members)
+        return True
+
     def add_room(self, room: Room) -> None:
         self.rooms[room.id] = room
         if room.name is not None:
