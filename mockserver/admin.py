@@ -1,6 +1,7 @@
 """The admin API under ``/__chatmock``: health, reset and seed, the world in force and its
-credentials, journal, strict-mode violations, held requests, the clock, fault rules, OpenAPI
-export and a docs page.
+credentials, journal, strict-mode violations, held requests, the clock, strict mode, fault
+rules, OpenAPI export, a docs page, and the console (``GET /__chatmock/``, see
+:mod:`mockserver.console`).
 
 Who may call it, checked in this order (every refusal, like every other admin error, is JSON
 ``{"error": "<one line>"}``, never plain text and never a traceback):
@@ -27,12 +28,19 @@ Who may call it, checked in this order (every refusal, like every other admin er
    API never sends a CORS header. A seed is at most ``Settings.seed_limit`` bytes (413); a
    body must arrive within ``Settings.read_timeout`` (408).
 
+The console page and its static files (``/__chatmock/``, ``/__chatmock/console/static/...``)
+hold no data and no secret: they answer without the admin token (Host and Origin are still
+checked), so a browser without the cookie gets the page, which then asks for the token once
+and opens ``/__chatmock/?admin_token=<token>`` (the cookie route above). Everything the page
+shows comes from token-checked routes.
+
 Anything that still fails inside a route is a 500 ``{"error": "chatmock admin failed: ..."}``
 (logged).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import html
@@ -40,20 +48,26 @@ import logging
 import math
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+import shlex
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from mockserver.console.rooms import PAGE, ConsoleError, Rooms
 from mockserver.core import parse
 from mockserver.core.faults import FaultError
+from mockserver.core.fixtures import fixtures
+from mockserver.core.journal import REDACTED, Entry
 from mockserver.core.openapi import openapi_document
-from mockserver.core.registry import UnknownIdError
+from mockserver.core.registry import UnknownIdError, thaw
 from mockserver.core.store import ClockError
-from mockserver.mock import ChatMock, SeedError
+from mockserver.mock import JOURNAL_TOPIC, ChatMock, SeedError
 
 log = logging.getLogger("chatmock")
 
@@ -64,6 +78,11 @@ ADMIN_QUERY = "admin_token"  # the query parameter that turns into the cookie, o
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]", "::1", "testserver"})
 ADMIN_BODY_LIMIT = 64 * 1024  # every admin POST body but a seed's
 JOURNAL_FILTERS = ("endpoint", "limit", "since")
+STATIC = Path(__file__).resolve().parent / "console" / "static"
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8"}
+CONSOLE_PAGE_LIMIT = 500  # exchanges or messages per console page, at most
+EVENT_BATCH = 500  # exchanges per server-sent event, at most (more: a "gap" event, the page reloads its list)
+KEEPALIVE = 15.0  # seconds between comments on a quiet event stream
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
@@ -106,6 +125,7 @@ class Route:
     handler: Callable[[AdminRequest], Awaitable[Response]]
     methods: tuple[str, ...]
     page: bool = False  # an HTML page: may be opened with ?admin_token= (see the module docstring)
+    public: bool = False  # answers without the admin token (the console's page and static files: no data)
 
 
 @dataclass
@@ -116,6 +136,7 @@ class AdminRequest:
     mock: ChatMock
     body: Any = None
     path_param: str = ""
+    rooms: Rooms | None = None
 
 
 class AdminApi:
@@ -125,7 +146,19 @@ class AdminApi:
         self.mock = mock
         self.token = admin_token
         self._cookie = _cookie_value(admin_token) if admin_token is not None else None
+        self.rooms = Rooms(mock)
         self.routes: dict[str, Route] = {
+            "/": Route(console_page, ("GET",), page=True, public=True),
+            "/console/static/{file}": Route(console_static, ("GET",), public=True),
+            "/console/events": Route(console_events, ("GET",)),
+            "/console/traffic": Route(console_traffic, ("GET",)),
+            "/console/exchange/{seq}": Route(console_exchange, ("GET",)),
+            "/console/rooms": Route(console_rooms, ("GET",)),
+            "/console/messages": Route(console_messages, ("GET",)),
+            "/console/talk": Route(console_talk, ("POST",)),
+            "/console/catalogue": Route(console_catalogue, ("GET",)),
+            "/console/endpoint/{id}": Route(console_endpoint, ("GET",)),
+            "/strict": Route(strict, ("GET", "POST")),
             "/health": Route(health, ("GET",)),
             "/reset": Route(reset, ("POST",)),
             "/seed": Route(seed, ("GET", "POST")),
@@ -160,10 +193,12 @@ class AdminApi:
     async def _answer(self, request: Request) -> Response:
         self._check_host(request)
         self._check_origin(request)
-        path = request.url.path[len(ADMIN_PREFIX) :] or "/"
+        path = request.url.path[len(ADMIN_PREFIX) :]
+        if not path:  # /__chatmock: the console is at /__chatmock/
+            return RedirectResponse(ADMIN_PREFIX + "/", status_code=308)
         route, path_param = self._route(path)
         page_login = route is not None and route.page and ADMIN_QUERY in request.query_params
-        if not page_login:
+        if not page_login and not (route is not None and route.public):
             self._check_token(request)
         if route is None:
             raise AdminError(404, f"no admin route {_shown(request.url.path)}; routes: {', '.join(sorted(self.routes))}")
@@ -176,7 +211,7 @@ class AdminApi:
         if page_login:
             return self._login(request)
         body = await self._body(request, path) if method == "POST" else None
-        return await route.handler(AdminRequest(request, self.mock, body, path_param))
+        return await route.handler(AdminRequest(request, self.mock, body, path_param, self.rooms))
 
     # the rules --------------------------------------------------------------------------
     def _check_host(self, request: Request) -> None:
@@ -237,6 +272,11 @@ class AdminApi:
         route = self.routes.get(path)
         if route is not None:
             return route, ""
+        for prefix in ("/console/static/", "/console/exchange/", "/console/endpoint/"):
+            if path.startswith(prefix) and len(path) > len(prefix) and "/" not in path[len(prefix) :]:
+                return self.routes[
+                    prefix + ("{file}" if prefix.endswith("static/") else "{seq}" if "exchange" in prefix else "{id}")
+                ], path[len(prefix) :]
         if path.startswith("/faults/"):
             rule_id = path[len("/faults/") :]
             if rule_id.isascii() and rule_id.isdigit() and len(rule_id) <= 9:
@@ -436,6 +476,303 @@ async def fault(call: AdminRequest) -> Response:
         mock.faults.remove(rule_id)
         return JSONResponse({"status": "removed", "id": rule_id})
     return JSONResponse({"fault": found.public()})
+
+
+async def strict(call: AdminRequest) -> Response:
+    """GET: is strict mode on; POST ``{"strict": true|false}``: turn it on or off (from the
+    next request on)."""
+    settings = call.mock.settings
+    if call.request.method == "POST":
+        body = call.body
+        if not isinstance(body, dict) or set(body) != {"strict"} or not isinstance(body["strict"], bool):
+            raise AdminError(400, 'bad strict request: {"strict": true} or {"strict": false}')
+        settings.strict = body["strict"]
+    return JSONResponse({"strict": settings.strict})
+
+
+# the console ----------------------------------------------------------------------------------
+async def console_page(call: AdminRequest) -> Response:
+    """The console: one page, its script and style shipped in ``mockserver/console/static``."""
+    return FileResponse(STATIC / "index.html", media_type=STATIC_TYPES[".html"], headers=_NO_STORE)
+
+
+_NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+async def console_static(call: AdminRequest) -> Response:
+    name = call.path_param
+    path = STATIC / name
+    kind = STATIC_TYPES.get(path.suffix)
+    if kind is None or not re.fullmatch(r"[a-z0-9_-]+\.[a-z]+", name) or not path.is_file():
+        raise AdminError(404, f"no console file {_shown(name)}")
+    return FileResponse(path, media_type=kind, headers=_NO_STORE)
+
+
+def _query(call: AdminRequest, allowed: tuple[str, ...]) -> dict[str, str]:
+    try:
+        pairs = parse.form_pairs(call.request.scope.get("query_string", b"").decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AdminError(400, "the query is not UTF-8") from None
+    given: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in allowed:
+            raise AdminError(400, f"unknown parameter {_shown(name)}; parameters: {', '.join(allowed)}")
+        if name in given:
+            raise AdminError(400, f"parameter {name} given more than once")
+        given[name] = value
+    return given
+
+
+def _count(given: Mapping[str, str], name: str, default: int, limit: int) -> int:
+    text = given.get(name)
+    if text is None or text == "":
+        return default
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 9):
+        raise AdminError(400, f"{name}={_shown(text)}: not a whole number")
+    return min(int(text), limit)
+
+
+async def console_events(call: AdminRequest) -> Response:
+    """Server-sent events for the console, driven by the hub (nothing polls): ``hello`` (the
+    last exchange number), ``exchanges`` (summaries of new exchanges, oldest first), ``reset``
+    (the journal was cleared: a reset or seed), ``gap`` (more arrived than one event carries:
+    reload the list). A comment every 15 s keeps a quiet stream open."""
+    mock = call.mock
+    journal, hub = mock.journal, mock.console_hub
+
+    async def stream() -> AsyncIterator[bytes]:
+        journal.watchers += 1
+        try:
+            last, cleared = journal.last_seq, journal.cleared
+            yield b"retry: 1000\nevent: hello\ndata: " + orjson.dumps({"last": last, "strict": mock.settings.strict}) + b"\n\n"
+            while True:
+                seen = (last, cleared)
+                news = await hub.wait_for((JOURNAL_TOPIC,), _changed(journal, seen), KEEPALIVE)
+                if news is None:
+                    yield b": keep-alive\n\n"
+                    continue
+                await asyncio.sleep(0.05)  # gather what arrives together into one event
+                if journal.cleared != cleared:
+                    cleared, last = journal.cleared, journal.last_seq
+                    yield b"event: reset\ndata: " + orjson.dumps({"last": last}) + b"\n\n"
+                    continue
+                newest = journal.last_seq
+                if newest - last > EVENT_BATCH:
+                    yield b"event: gap\ndata: " + orjson.dumps({"last": newest}) + b"\n\n"
+                else:
+                    found = [entry.summary() for seq in range(last + 1, newest + 1) if (entry := journal.get(seq)) is not None]
+                    yield b"event: exchanges\ndata: " + orjson.dumps(found) + b"\n\n"
+                last = newest
+        finally:
+            journal.watchers -= 1
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _changed(journal: Any, seen: tuple[int, int]) -> Callable[[], bool | None]:
+    def check() -> bool | None:
+        return True if (journal.last_seq, journal.cleared) != seen else None
+
+    return check
+
+
+TRAFFIC_FILTERS = ("before", "limit", "api", "endpoint", "status", "user", "violations", "fault")
+
+
+def _keep(given: Mapping[str, str]) -> Callable[[Entry], bool] | None:
+    api, endpoint, user = given.get("api") or None, given.get("endpoint") or None, given.get("user") or None
+    status_text = given.get("status") or ""
+    low, high = 0, 999
+    if status_text:
+        if re.fullmatch(r"[0-9]{3}", status_text):
+            low = high = int(status_text)
+        elif re.fullmatch(r"[0-9]xx", status_text, re.IGNORECASE):
+            low = int(status_text[0]) * 100
+            high = low + 99
+        else:
+            raise AdminError(400, f"status={_shown(status_text)}: a status (404) or a class (4xx)")
+    violations = given.get("violations") in ("1", "true")
+    faulted = given.get("fault") in ("1", "true")
+    if not (api or endpoint or user or status_text or violations or faulted):
+        return None
+
+    def keep(entry: Entry) -> bool:
+        return (
+            (api is None or entry.api == api)
+            and (endpoint is None or entry.endpoint == endpoint)
+            and low <= entry.status <= high
+            and (not violations or bool(entry.violations))
+            and (not faulted or entry.fault is not None)
+            and (user is None or entry.user == user)
+        )
+
+    return keep
+
+
+async def console_traffic(call: AdminRequest) -> Response:
+    """A page of exchange summaries, newest first: ``before=<seq>`` (the oldest shown), ``limit``
+    (default 100, at most 500), filters ``api``, ``endpoint``, ``status`` (``404`` or ``4xx``),
+    ``user``, ``violations=1``, ``fault=1``. ``before`` (the next page's cursor) is null at the
+    end. A page reads back from its cursor, so it costs the same in a journal of 100,000."""
+    given = _query(call, TRAFFIC_FILTERS)
+    journal = call.mock.journal
+    before = _count(given, "before", 0, 10**9) or None
+    limit = _count(given, "limit", 100, CONSOLE_PAGE_LIMIT)
+    found, more = journal.page(before, limit, _keep(given))
+    return JSONResponse(
+        {
+            "exchanges": [entry.summary() for entry in found],
+            "before": found[-1].seq if more and found else None,
+            "last": journal.last_seq,
+            "held": len(journal._entries),
+        }
+    )
+
+
+def scrub(text: str, secrets_known: list[str]) -> str:
+    """``text`` with every known secret (and the journal's redaction mark) as ``${SECRET}``."""
+    for secret in sorted({value for value in secrets_known if len(value) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "${SECRET}")
+    return text.replace(REDACTED, "${SECRET}")
+
+
+def curl_line(exchange: Mapping[str, Any], origin: str, secrets_known: list[str] = []) -> str:  # noqa: B006
+    """A curl command that repeats the exchange (secrets as ``${SECRET}``)."""
+    query = "&".join(f"{key}={value}" for key, value in (exchange.get("query") or {}).items())
+    url = origin + exchange["path"] + (f"?{query}" if query else "")
+    parts = ["curl", "-X", exchange["method"], url]
+    skip = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
+    headers = exchange.get("headers") or {}
+    for name, value in headers.items():
+        if name.lower() not in skip:
+            parts += ["-H", f"{name}: {value}"]
+    params = exchange.get("params")
+    if isinstance(params, dict) and exchange["method"] not in ("GET", "HEAD", "DELETE"):
+        body = {key: value for key, value in params.items() if key not in (exchange.get("query") or {})}
+        if body:
+            kind = str(headers.get("content-type", ""))
+            if "json" in kind:
+                parts += ["--data-raw", orjson.dumps(body).decode()]
+            else:
+                for key, value in body.items():
+                    parts += ["--data-urlencode", f"{key}={value}"]
+    return " ".join(_shell_word(scrub(part, secrets_known)) for part in parts)
+
+
+def _shell_word(part: str) -> str:
+    """A shell word; one holding ``${SECRET}`` in double quotes, so the shell fills it in."""
+    if "${SECRET}" in part and not re.search(r'["$`\\!]', part.replace("${SECRET}", "")):
+        return f'"{part}"'
+    return shlex.quote(part)
+
+
+async def console_exchange(call: AdminRequest) -> Response:
+    """One exchange whole (redacted), with a curl line; known secrets appear as ``${SECRET}``."""
+    seq = int(call.path_param) if call.path_param.isascii() and call.path_param.isdigit() and len(call.path_param) <= 9 else 0
+    entry = call.mock.journal.get(seq)
+    if entry is None:
+        raise AdminError(404, f"no exchange {_shown(call.path_param)} in the journal (it holds the newest {call.mock.journal.size})")
+    exchange = entry.public()
+    host = exchange["headers"].get("host") or call.request.headers.get("host", "127.0.0.1")
+    known = call.mock.secrets()
+    exchange["curl"] = curl_line(exchange, f"http://{host}", known)
+    text = scrub(orjson.dumps(exchange).decode(), known)
+    return Response(text, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _rooms(call: AdminRequest) -> Rooms:
+    assert call.rooms is not None
+    return call.rooms
+
+
+async def console_rooms(call: AdminRequest) -> Response:
+    """``api=<name>``: its rooms (id, name, members, the users who see it) and its users who
+    can talk; read through the API itself (:mod:`mockserver.console.rooms`)."""
+    given = _query(call, ("api",))
+    try:
+        found = await _rooms(call).rooms(given.get("api", ""))
+    except ConsoleError as error:
+        raise AdminError(error.status, error.message) from None
+    return JSONResponse(found)
+
+
+async def console_messages(call: AdminRequest) -> Response:
+    """``api``, ``room``, optional ``user`` (whose view), ``before`` (the cursor of the previous
+    page) and ``limit`` (default 50): a page of messages, oldest first, and the cursor of the
+    page before it (null at the start)."""
+    given = _query(call, ("api", "room", "user", "before", "limit"))
+    limit = _count(given, "limit", PAGE, CONSOLE_PAGE_LIMIT)
+    try:
+        found = await _rooms(call).messages(
+            given.get("api", ""), given.get("room", ""), given.get("user") or None, given.get("before") or None, limit
+        )
+    except ConsoleError as error:
+        raise AdminError(error.status, error.message) from None
+    return JSONResponse(found)
+
+
+async def console_talk(call: AdminRequest) -> Response:
+    """POST ``{"api", "room", "user", "text"}`` (and ``"edit": <message id>``): sent as that
+    user through the API's own endpoint (journaled, delivered to long polls and streams)."""
+    body = call.body
+    keys = {"api", "room", "user", "text"}
+    if not isinstance(body, dict) or not keys <= set(body) or not set(body) <= keys | {"edit"}:
+        raise AdminError(400, 'bad talk request: {"api", "room", "user", "text"} (and "edit": <message id>)')
+    if not all(isinstance(body[key], str) for key in body):
+        raise AdminError(400, "bad talk request: every value is a string")
+    try:
+        found = await _rooms(call).talk(body["api"], body["room"], body["user"], body["text"], body.get("edit"))
+    except ConsoleError as error:
+        raise AdminError(error.status, error.message) from None
+    return JSONResponse(found)
+
+
+async def console_catalogue(call: AdminRequest) -> Response:
+    """Every served endpoint: id, API, methods, served path, summary, statuses."""
+    mock = call.mock
+    endpoints = [
+        {
+            "id": endpoint.id,
+            "api": endpoint.api,
+            "methods": list(endpoint.methods),
+            "path": endpoint.served_path(not mock.dispatcher.root),
+            "summary": endpoint.summary,
+            "statuses": sorted(endpoint.responses),
+        }
+        for endpoint in sorted(mock.registry.endpoints.values(), key=lambda item: item.id)
+        if endpoint.api in mock.modules
+    ]
+    return JSONResponse({"endpoints": endpoints})
+
+
+async def console_endpoint(call: AdminRequest) -> Response:
+    """One endpoint: its parameter and response schemas, documented errors and examples."""
+    mock = call.mock
+    endpoint = mock.registry.endpoints.get(call.path_param)
+    if endpoint is None or endpoint.api not in mock.modules:
+        raise AdminError(404, f"no endpoint {_shown(call.path_param)} served here")
+    examples = []
+    for fixture in fixtures():
+        if fixture.id == endpoint.id:
+            try:
+                examples.append({"part": fixture.part, "status": fixture.status, "source": fixture.source, "example": fixture.load()})
+            except (OSError, ValueError):
+                continue
+    return JSONResponse(
+        {
+            "id": endpoint.id,
+            "params": thaw(endpoint.params_schema) if endpoint.params_schema is not None else None,
+            "responses": {
+                str(status): {
+                    "content_type": response.content_type,
+                    "schema": thaw(response.schema) if response.schema is not None else None,
+                }
+                for status, response in endpoint.responses.items()
+            },
+            "errors": [{"status": case.status, "code": case.code, "when": case.when} for case in endpoint.errors],
+            "examples": examples,
+        }
+    )
 
 
 async def openapi(call: AdminRequest) -> Response:

@@ -30,6 +30,7 @@ from mockserver.core.store import Clock, Store
 from mockserver.core.worlds import WorldError
 
 log = logging.getLogger("chatmock")
+JOURNAL_TOPIC = "journal"
 
 
 class SeedError(ValueError):
@@ -61,11 +62,17 @@ class ChatMock:
         self.hub = Hub()
         self.journal = Journal(settings.journal_size)
         self.faults = Faults()  # fault rules (mockserver.core.faults); a reset clears them
+        # the console's events: journal news, published only while a console watches (never replaced)
+        self.console_hub = Hub()
+        self.journal.on_change = self._journal_changed
         self.modules: dict[str, ApiModule] = {name: api_class(name)(registry, self.store, self.hub, settings) for name in apis}
         self.dispatcher = Dispatcher(registry, self.modules, settings, self.journal, root=root, faults=self.faults)
         self._reloading: Callable[[], AbstractContextManager[None]] = (
             gcpolicy.frozen_reload if settings.freeze_gc else contextlib.nullcontext
         )
+
+    def _journal_changed(self) -> None:
+        self.console_hub.publish(JOURNAL_TOPIC)
 
     def reset(self, world: Mapping[str, Any] | None = None) -> None:
         """Load ``world`` (a seed document: API name -> that API's world document; an API it

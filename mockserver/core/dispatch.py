@@ -36,6 +36,7 @@ from mockserver.core.router import Match, RouteMatch, Router
 from mockserver.core.settings import Settings
 
 log = logging.getLogger("chatmock")
+QUIET = "chatmock.quiet"  # an ASGI scope key: an in-process read neither journaled nor faulted (the console's)
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "testserver", ""})
 UNENCODABLE = b'{"error":"chatmock could not encode its reply"}'
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # every control character but TAB
@@ -279,18 +280,18 @@ class Dispatcher:
             if problem is not None:
                 return module.error(Problem.NOT_FOUND, f"no such resource: {problem.message}"), call, module
         try:
-            return await self._run(headers, module, call), call, module
+            return await self._run(headers, module, call, scope), call, module
         except ApiError as error:  # keep the call: strict mode checks it against the endpoint
             return error.reply, call, module
 
-    async def _run(self, headers: RequestHeaders, module: ApiModule, call: Call, checked: bool = False) -> Reply:
+    async def _run(self, headers: RequestHeaders, module: ApiModule, call: Call, scope: Scope, checked: bool = False) -> Reply:
         endpoint = call.endpoint
         if not checked:
             await module.authenticate(call)
-            if self.faults.rules:
+            if self.faults.rules and QUIET not in scope:
                 rule = self._pick(module, call)
                 if rule is not None:
-                    return await self._fault(headers, module, call, rule)
+                    return await self._fault(headers, module, call, scope, rule)
         prefer = headers.get("prefer")
         if prefer:
             preferred = self._preferred(prefer, module, call)
@@ -319,11 +320,11 @@ class Dispatcher:
             self._faulted[id(call)] = rule
         return rule
 
-    async def _fault(self, headers: RequestHeaders, module: ApiModule, call: Call, rule: FaultRule) -> Reply:
+    async def _fault(self, headers: RequestHeaders, module: ApiModule, call: Call, scope: Scope, rule: FaultRule) -> Reply:
         """The reply of a call a fault rule applies to (``drop``, ``truncate`` and
         ``cut_stream`` act when it is sent)."""
         try:
-            return await self._faulted_reply(headers, module, call, rule)
+            return await self._faulted_reply(headers, module, call, scope, rule)
         except ApiError:
             raise  # answered with the call: the rule is popped (and journaled) as usual
         except ClientGone:
@@ -335,7 +336,7 @@ class Dispatcher:
             self._faulted.pop(id(call), None)
             raise
 
-    async def _faulted_reply(self, headers: RequestHeaders, module: ApiModule, call: Call, rule: FaultRule) -> Reply:
+    async def _faulted_reply(self, headers: RequestHeaders, module: ApiModule, call: Call, scope: Scope, rule: FaultRule) -> Reply:
         action, options = rule.action, rule.options
         if action == "error":
             return module.documented(call.endpoint, options["status"], options.get("code"))
@@ -356,10 +357,10 @@ class Dispatcher:
             await call.hold(asyncio.sleep(rule.seconds(self.faults.rng, self.settings.longpoll_timeout)))
             token = NO_WAIT.set(True)
             try:
-                return await self._run(headers, module, call, checked=True)
+                return await self._run(headers, module, call, scope, checked=True)
             finally:
                 NO_WAIT.reset(token)
-        return await self._run(headers, module, call, checked=True)
+        return await self._run(headers, module, call, scope, checked=True)
 
     def _preferred(self, prefer: str, module: ApiModule, call: Call) -> JsonReply | None:
         """Prism-style ``Prefer: code=404`` or ``Prefer: error=invalid_session`` (or both,
@@ -483,6 +484,8 @@ class Dispatcher:
         on_exchange = self._on_exchange
         if not self.journal.size and on_exchange is None:
             return
+        if QUIET in scope:
+            return  # the console reading state through the API (mockserver.console)
         entry = Entry(
             time=started,
             method=scope["method"],
@@ -497,6 +500,7 @@ class Dispatcher:
             api=api,
             duration=time.time() - started,
             fault=fault,
+            principal=call.principal if call is not None else None,
         )
         if self.journal.size:
             self.journal.record(entry)

@@ -4,12 +4,17 @@ Bounded twice: at most ``size`` entries, and at most :data:`TOTAL_BYTES` of requ
 and response bodies together (the oldest entries go first). A single entry keeps at most
 :data:`FIELD_BYTES` of its response body and of each header value; what is cut is said in
 place (``"<truncated: N bytes>"``), so a hostile header or a huge page cannot grow the
-process."""
+process.
+
+Entries are numbered (``seq``, from 1, never reused, not even after a clear), so a reader
+pages through them by number (:meth:`Journal.page`, :meth:`Journal.get`) and a watcher (the
+console's event stream) learns of new ones through ``on_change``, called only while
+``watchers`` is non-zero: with no watcher recording costs nothing more."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -64,6 +69,28 @@ class Entry:
     duration: float = 0.0  # seconds from the request's arrival to its last byte sent
     size: int = 0  # bytes this entry holds (set by the journal)
     fault: str | None = None  # the fault rule that changed this exchange ("#3 rate_limit")
+    principal: object = None  # who was authenticated (the API's own object): read through .user
+    seq: int = 0  # the entry's number in the journal (set by the journal)
+
+    @property
+    def user(self) -> str | None:
+        return principal_name(self.principal)
+
+    def summary(self) -> dict[str, Any]:
+        """What a list of exchanges shows: no headers, parameters or bodies."""
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "duration": self.duration,
+            "api": self.api,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "endpoint": self.endpoint,
+            "user": self.user,
+            "violations": len(self.violations),
+            "fault": self.fault,
+        }
 
     def public(self) -> dict[str, Any]:
         response: Any = self.response
@@ -86,7 +113,24 @@ class Entry:
             "response": response,
             "violations": list(self.violations),
             "fault": self.fault,
+            "user": self.user,
+            "seq": self.seq,
         }
+
+
+NAME_ATTRIBUTES = ("username", "nickname", "name", "email", "id")
+
+
+def principal_name(principal: object) -> str | None:
+    """A readable name of an authenticated principal (its ``username``, ``nickname``, ``name``,
+    ``email`` or ``id``, the first it has), or None."""
+    if principal is None:
+        return None
+    for attribute in NAME_ATTRIBUTES:
+        value = getattr(principal, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _bounded(entry: Entry) -> int:
@@ -116,13 +160,48 @@ class Journal:
         self.total_bytes = total_bytes
         self._entries: deque[Entry] = deque()
         self._bytes = 0
+        self.last_seq = 0  # the number of the last entry recorded
+        self.cleared = 0  # how many times it was cleared
+        self.watchers = 0  # readers waiting for news (the console's event streams)
+        self.on_change: Callable[[], None] | None = None  # called after a record or a clear while watched
 
     def record(self, entry: Entry) -> None:
         entry.size = _bounded(entry)
+        self.last_seq += 1
+        entry.seq = self.last_seq
         self._entries.append(entry)
         self._bytes += entry.size
         while self._entries and (len(self._entries) > self.size or self._bytes > self.total_bytes):
             self._bytes -= self._entries.popleft().size
+        if self.watchers and self.on_change is not None:
+            self.on_change()
+
+    def get(self, seq: int) -> Entry | None:
+        """The entry numbered ``seq``, if still held (numbers are consecutive: found at once)."""
+        entries = self._entries
+        if not entries:
+            return None
+        index = seq - entries[0].seq
+        return entries[index] if 0 <= index < len(entries) else None
+
+    def page(self, before: int | None, limit: int, keep: Callable[[Entry], bool] | None = None) -> tuple[list[Entry], bool]:
+        """Up to ``limit`` entries numbered below ``before`` (None: from the newest), newest
+        first, that ``keep`` accepts; and whether older entries remain. It reads back from
+        ``before``: a page costs ``limit`` steps whatever the journal holds (a rare filter
+        scans further)."""
+        entries = self._entries
+        found: list[Entry] = []
+        if not entries:
+            return found, False
+        index = len(entries) - 1 if before is None else min(len(entries) - 1, before - entries[0].seq - 1)
+        while index >= 0:
+            entry = entries[index]
+            index -= 1
+            if keep is None or keep(entry):
+                found.append(entry)
+                if len(found) == limit:
+                    break
+        return found, index >= 0  # older entries remain (with a filter: perhaps none it keeps)
 
     def entries(self, endpoint: str | None = None, limit: int | None = None, since: float | None = None) -> list[dict[str, Any]]:
         """The entries held, oldest first, redacted: only those of ``endpoint`` (an endpoint
@@ -143,3 +222,6 @@ class Journal:
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
+        self.cleared += 1
+        if self.watchers and self.on_change is not None:
+            self.on_change()
