@@ -11,7 +11,7 @@ const state = {
   room: null, // {api, id, name}
   messages: [], // the open room's messages, oldest first
   before: null, // cursor of the page before the oldest shown
-  traffic: { oldest: null, filters: {} },
+  traffic: { oldest: null, filters: {}, held: 0 },
   catalogue: [],
 };
 
@@ -259,7 +259,12 @@ async function loadTraffic() {
   for (const exchange of page.exchanges) rows.appendChild(trafficRow(exchange));
   state.traffic.oldest = page.before;
   $("traffic-older").hidden = !page.before;
-  $("traffic-count").textContent = `${page.held} exchanges in the journal; newest #${page.last}`;
+  state.traffic.held = page.held;
+  countLine(page.last);
+}
+
+function countLine(last) {
+  $("traffic-count").textContent = `${state.traffic.held} exchanges in the journal; newest #${last}`;
 }
 
 async function olderTraffic() {
@@ -276,6 +281,10 @@ function liveTraffic(exchanges) {
   const given = state.traffic.filters;
   for (const exchange of exchanges) {
     if (matches(exchange, given)) rows.insertBefore(trafficRow(exchange), rows.firstChild);
+  }
+  if (exchanges.length) {
+    state.traffic.held += exchanges.length;
+    countLine(exchanges[exchanges.length - 1].seq);
   }
   let count = rows.querySelectorAll("tr.row").length;
   while (count > MAX_ROWS && rows.lastElementChild) {
