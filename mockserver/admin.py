@@ -49,6 +49,7 @@ import math
 import re
 import secrets
 import shlex
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,8 @@ STATIC = Path(__file__).resolve().parent / "console" / "static"
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8"}
 CONSOLE_PAGE_LIMIT = 500  # exchanges or messages per console page, at most
 EVENT_BATCH = 500  # exchanges per server-sent event, at most (more: a "gap" event, the page reloads its list)
-KEEPALIVE = 15.0  # seconds between comments on a quiet event stream
+KEEPALIVE = 5.0  # seconds between comments on a quiet event stream
+STREAM_LIFETIME = 10.0  # seconds an event stream lives; the browser reconnects and goes on
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
@@ -536,37 +538,65 @@ async def console_events(call: AdminRequest) -> Response:
     """Server-sent events for the console, driven by the hub (nothing polls): ``hello`` (the
     last exchange number), ``exchanges`` (summaries of new exchanges, oldest first), ``reset``
     (the journal was cleared: a reset or seed), ``gap`` (more arrived than one event carries:
-    reload the list). A comment every 15 s keeps a quiet stream open."""
+    reload the list). A comment every few seconds keeps a quiet stream open.
+
+    A stream ends after :data:`STREAM_LIFETIME` seconds and the browser reconnects at once
+    (``retry: 500``) with the id of the last event it had (``<seq>.<clears>``), from which the
+    next stream goes on: nothing is lost, and an open page never keeps ``chatmock serve`` from
+    shutting down for longer than that."""
     mock = call.mock
     journal, hub = mock.journal, mock.console_hub
+    if call.request.method == "HEAD":
+        return Response(b"", media_type="text/event-stream")
+    resumed = _resume(call.request.headers.get("last-event-id", ""), journal)
+
+    def event(name: str, data: Any, last: int, cleared: int) -> bytes:
+        return f"id: {last}.{cleared}\nevent: {name}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
 
     async def stream() -> AsyncIterator[bytes]:
         journal.watchers += 1
+        ends = time.monotonic() + STREAM_LIFETIME
         try:
-            last, cleared = journal.last_seq, journal.cleared
-            yield b"retry: 1000\nevent: hello\ndata: " + orjson.dumps({"last": last, "strict": mock.settings.strict}) + b"\n\n"
+            last, cleared = resumed if resumed is not None else (journal.last_seq, journal.cleared)
+            yield b"retry: 500\n" + event("hello", {"last": journal.last_seq, "strict": mock.settings.strict}, last, cleared)
             while True:
-                seen = (last, cleared)
-                news = await hub.wait_for((JOURNAL_TOPIC,), _changed(journal, seen), KEEPALIVE)
+                left = ends - time.monotonic()
+                if left <= 0:
+                    return
+                news = await hub.wait_for((JOURNAL_TOPIC,), _changed(journal, (last, cleared)), min(KEEPALIVE, left))
                 if news is None:
                     yield b": keep-alive\n\n"
                     continue
                 await asyncio.sleep(0.05)  # gather what arrives together into one event
                 if journal.cleared != cleared:
                     cleared, last = journal.cleared, journal.last_seq
-                    yield b"event: reset\ndata: " + orjson.dumps({"last": last}) + b"\n\n"
+                    yield event("reset", {"last": last}, last, cleared)
                     continue
                 newest = journal.last_seq
                 if newest - last > EVENT_BATCH:
-                    yield b"event: gap\ndata: " + orjson.dumps({"last": newest}) + b"\n\n"
+                    yield event("gap", {"last": newest}, newest, cleared)
                 else:
                     found = [entry.summary() for seq in range(last + 1, newest + 1) if (entry := journal.get(seq)) is not None]
-                    yield b"event: exchanges\ndata: " + orjson.dumps(found) + b"\n\n"
+                    yield event("exchanges", found, newest, cleared)
                 last = newest
         finally:
             journal.watchers -= 1
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _resume(last_event_id: str, journal: Any) -> tuple[int, int] | None:
+    """Where a reconnecting stream goes on from: its ``Last-Event-ID`` (``<seq>.<clears>``),
+    when that is a past point of this journal (a clear since: the stream starts with ``reset``)."""
+    seq_text, dot, cleared_text = last_event_id.partition(".")
+    if not (dot and seq_text.isascii() and seq_text.isdigit() and cleared_text.isascii() and cleared_text.isdigit()):
+        return None
+    if len(seq_text) > 12 or len(cleared_text) > 12:
+        return None
+    seq, cleared = int(seq_text), int(cleared_text)
+    if seq > journal.last_seq or cleared > journal.cleared:
+        return None
+    return seq, cleared
 
 
 def _changed(journal: Any, seen: tuple[int, int]) -> Callable[[], bool | None]:

@@ -243,3 +243,22 @@ def test_events_follow_the_journal_and_cost_nothing_when_closed() -> None:
         while journal.watchers and time.monotonic() < deadline:
             time.sleep(0.02)
         assert journal.watchers == 0
+
+
+def test_a_stream_ends_after_its_lifetime_and_the_next_one_resumes_by_event_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mockserver.admin
+
+    monkeypatch.setattr(mockserver.admin, "STREAM_LIFETIME", 0.3)
+    app = create_app()
+    with serve_in_thread(app) as server, httpx.Client(base_url=server.url, timeout=5) as http:
+        with http.stream("GET", "/__chatmock/console/events") as events:
+            text = "".join(events.iter_text())  # ends by itself
+        assert "event: hello" in text
+        last_id = [line for line in text.splitlines() if line.startswith("id: ")][-1][len("id: ") :]
+        http.get("/gitter/v1/rooms", headers={"Authorization": "Bearer gitter-token-alice"})  # while no stream is open
+        with http.stream("GET", "/__chatmock/console/events", headers={"Last-Event-ID": last_id}) as events:
+            news = read_events(events.iter_lines(), "exchanges", time.monotonic() + 5)
+        assert [exchange["endpoint"] for exchange in news[0]] == ["gitter.rooms.list"]
+        http.post("/__chatmock/reset")
+        with http.stream("GET", "/__chatmock/console/events", headers={"Last-Event-ID": last_id}) as events:
+            assert read_events(events.iter_lines(), "reset", time.monotonic() + 5)

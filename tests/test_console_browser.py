@@ -57,7 +57,7 @@ def mock() -> Iterator[tuple[ChatMockApp, str]]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(mock: tuple[ChatMockApp, str]) -> Iterator[Any]:
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not look anything up
     profile = tempfile.mkdtemp(prefix="chatmock-chromium-")
     options = webdriver.ChromeOptions()

@@ -483,6 +483,8 @@ function connect() {
     if (state.room) refreshRoom().catch(() => undefined);
   });
   source.onerror = () => {
+    // a stream ends every few seconds and the browser reconnects at once (resuming by event id)
+    if (source.readyState !== EventSource.CLOSED) return;
     $("live").textContent = "offline";
     $("live").classList.add("off");
   };
