@@ -121,7 +121,7 @@ def test_user_me_is_an_object() -> None:
 def test_send_answers_200_not_201() -> None:
     ep = REG.endpoint("gitter.rooms.chatMessages.create")
     assert ep.method == "POST"
-    assert ep.params_in == ("json",)
+    assert ep.params_in == ("json", "form")
     assert 200 in ep.responses
     assert 201 not in ep.responses
     with pytest.raises(UnknownIdError):
@@ -262,8 +262,11 @@ BROKEN_REQUESTS = [
     ("gitter.rooms.chatMessages.create", {}, "text is required"),
     ("gitter.rooms.chatMessages.create", {"text": 42}, "text is a string"),
     ("gitter.rooms.chatMessages.create", {"text": ""}, "empty text [inferred]"),
-    ("gitter.rooms.chatMessages.create", {"text": "hi", "status": "true"}, "status is a JSON boolean"),
-    ("gitter.rooms.chatMessages.update", {"status": True}, "text is required"),
+    ("gitter.rooms.chatMessages.create", {"text": "hi", "status": "maybe"}, "status is a boolean, null or form 'true'/'false'"),
+    ("gitter.rooms.chatMessages.create", {"text": "x" * 4097}, "text is at most 4096 characters"),
+    ("gitter.rooms.chatMessages.update", {"text": 42}, "text is a string"),
+    ("gitter.rooms.chatMessages.update", {"text": "x" * 4097}, "text is at most 4096 characters"),
+    ("gitter.user.unreadItems.markRead", {"chat": "5f3000000000000000000201"}, "chat is an array (a single form field is a string)"),
     ("gitter.rooms.join", {"room": "gitterhq/sandbox"}, "uri is required"),
     ("gitter.user.unreadItems.markRead", {"chat": []}, "No chat or mention items"),
     ("gitter.user.unreadItems.markRead", {"chat": ["not-an-id"]}, "chat holds message ids"),

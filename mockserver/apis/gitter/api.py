@@ -29,7 +29,7 @@ from mockserver.core.guard import FailureLimit, client_of
 from mockserver.core.hub import Hub
 from mockserver.core.registry import Endpoint, ErrorCode, Registry
 from mockserver.core.settings import Settings
-from mockserver.core.store import Store
+from mockserver.core.store import Store, instant
 from mockserver.core.worlds import Credentials
 
 RESET_TOPIC = "gitter:reset"
@@ -39,6 +39,7 @@ ROOM_USERS_DEFAULT_LIMIT = 30  # gitterHQ/docs 04: limit default 30
 ROOM_USERS_MAX_LIMIT = 100  # [inferred]
 _STOP = object()
 _UNKNOWN: Any = object()  # no such token
+STATUS_TRUE = (True, "true")  # a JSON true, or the form text mongoose casts to true
 
 
 def topic(room_id: str, channel: str) -> str:
@@ -79,21 +80,35 @@ class GitterApi(BaseApi[World]):
 
     # errors ------------------------------------------------------------------------------
     def error(self, problem: Problem, message: str) -> JsonReply:
+        """Gitter's ``{"error": ...}``; a 400 says what was wrong (a StatusError's message)."""
+        if problem is Problem.BAD_REQUEST and message:
+            return JsonReply(HTTPStatus.BAD_REQUEST, {"error": message})
         return errors.for_problem(problem)
 
     def error_for_status(self, status: int, code: ErrorCode) -> JsonReply:
         return JsonReply(status, errors.body_for(status, code))
 
     def refine_bad_request(self, call: Call, message: str) -> JsonReply | None:
-        """markRead answers a missing body or missing ids with its documented bodies
-        (unread-items.js); every other endpoint answers Gitter's plain 400."""
-        if call.endpoint.id != "gitter.user.unreadItems.markRead":
+        """The server's own 400s where a body breaks the schema: markRead's (unread-items.js),
+        a message's text (chat-service.js); every other 400 names the broken parameter."""
+        endpoint_id = call.endpoint.id
+        params = call.params
+        if endpoint_id == "gitter.user.unreadItems.markRead":
+            given = {key for key in params if key not in call.query}
+            if not given:
+                return self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.NO_BODY)
+            chat = params.get("chat")
+            if isinstance(chat, str):
+                return JsonReply(HTTPStatus.BAD_REQUEST, {"error": errors.CHAT_NOT_A_LIST})
+            if not (chat or params.get("mention")):
+                return self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.NO_ITEMS)
             return None
-        given = {key for key in call.params if key not in call.query}
-        if not given:
-            return self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.NO_BODY)
-        if not (call.params.get("chat") or call.params.get("mention")):
-            return self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.NO_ITEMS)
+        if endpoint_id in ("gitter.rooms.chatMessages.create", "gitter.rooms.chatMessages.update"):
+            text = params.get("text")
+            if endpoint_id.endswith(".create") and (text is None or text == ""):
+                return self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.TEXT_REQUIRED)
+            if isinstance(text, str) and len(text) > errors.MAX_TEXT:
+                return self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.TOO_LONG)
         return None
 
     def _refuse(self, endpoint: Endpoint, *preferred: int) -> ApiError:
@@ -128,13 +143,24 @@ class GitterApi(BaseApi[World]):
 
     @staticmethod
     def _credential(call: Call) -> str:
-        scheme = call.endpoint.auth
+        """The token as get-access-token-from-req.js finds it: ``Authorization: <scheme> <token>``
+        whose scheme contains "bearer" in any case (a ``Bearer x, ...`` header cut at the comma),
+        then ``X-Access-Token``, then ``access_token`` in the body, then in the query string."""
         header = call.headers.get("authorization")
-        if header is not None:
-            kind, _, value = header.strip().partition(" ")
-            return value.strip() if kind.lower() == "bearer" else ""
+        if header:
+            if header.startswith("Bearer ") and "," in header:
+                header = header.split(",", 1)[0]
+            parts = header.split(" ")
+            if len(parts) == 2 and "bearer" in parts[0].lower():
+                return parts[1]
+        token = call.headers.get("x-access-token")
+        if token:
+            return token
+        scheme = call.endpoint.auth
         if scheme is not None and scheme.query_alternative:
-            return str(call.query.get(scheme.query_alternative, ""))
+            value = call.params.get(scheme.query_alternative)  # the body's, else the query string's
+            if isinstance(value, str):
+                return value
         return ""
 
     def decorate(self, call: Call | None, reply: JsonReply) -> None:
@@ -249,7 +275,7 @@ class GitterApi(BaseApi[World]):
         world, room, me = self.world, self._room(call), self._me(call)
         text = call.params.get("text")
         if not isinstance(text, str) or not text:
-            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.TEXT_REQUIRED))
         now = timestamp(self.store.clock)
         message = Message(
             id=self._make_id(world, "message"),
@@ -257,7 +283,7 @@ class GitterApi(BaseApi[World]):
             user_id=me.id,
             text=text,
             sent=now,
-            status=call.params.get("status") is True,
+            status=call.params.get("status") in STATUS_TRUE,
         )
         world.add_message(room, message)
         unread.deliver(room, message, {member for member in room.members if member != me.id}, self.markups)
@@ -272,11 +298,13 @@ class GitterApi(BaseApi[World]):
     async def messages_update(self, call: Call) -> Reply:
         world, room, me = self.world, self._room(call), self._me(call)
         message = self._message(call, room, "chatMessageId")
-        text = call.params.get("text")
+        text = call.params.get("text", "")  # updateChatMessage(..., newText = '')
         if not isinstance(text, str):
-            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+            raise ApiError(JsonReply(HTTPStatus.BAD_REQUEST, {"error": "text must be a string"}))
         if message.user_id != me.id:
             raise ApiError(self.documented(call.endpoint, HTTPStatus.FORBIDDEN))
+        if self._now() - instant(message.sent) > errors.EDIT_WINDOW_SECONDS:
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.EDIT_WINDOW_OVER))
         message.text = text
         message.edited_at = timestamp(self.store.clock)
         message.v += 1

@@ -13,6 +13,14 @@ UNKNOWN_ERROR = "An unknown error occurred"  # api-error-handler.js default mess
 LOGIN_REQUIRED = "loginRequired"
 NO_BODY = "No body"  # unread-items.js, POST without a body
 NO_ITEMS = "No chat or mention items"  # unread-items.js, no ids to mark
+CHAT_NOT_A_LIST = (  # unread-items.js: Array.isArray(chat), else 400
+    "chat must be an array of message ids (a single form field chat=<id> is a string: send the key twice or more, or JSON)"
+)
+TEXT_REQUIRED = "Text is required"  # chat-service.js newChatMessageToTroupe
+TOO_LONG = "Message exceeds maximum size"  # chat-service.js validateChatMessageLength
+MAX_TEXT = 4096  # chat-service.js validateChatMessageLength
+EDIT_WINDOW_OVER = "You can no longer edit this message"  # chat-service.js updateChatMessage
+EDIT_WINDOW_SECONDS = 600.0  # chat-service.js MAX_CHAT_EDIT_AGE_SECONDS
 
 
 def body_for(status: int, code: ErrorCode = None) -> dict[str, Any]:
