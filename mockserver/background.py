@@ -34,6 +34,7 @@ import uvicorn
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 HEADER_LIMIT = 64 * 1024  # bytes of one request line + headers (nginx: 32 KiB, Node: 16 KiB)
+HEAD_TIMEOUT = 30.0  # seconds a client may take to send a request line and headers
 BACKLOG = 2048  # uvicorn's default
 
 
@@ -98,11 +99,13 @@ def head_size(seen: int, tail: bytes, data: bytes) -> tuple[int, bool]:
 
 
 @functools.cache
-def head_limited_httptools(limit: int) -> type[asyncio.Protocol] | None:
+def head_limited_httptools(limit: int, timeout: float = HEAD_TIMEOUT) -> type[asyncio.Protocol] | None:
     """uvicorn's httptools protocol answering 431 when a request head (request line and
-    headers, up to the blank line) is over ``limit`` bytes; None without httptools. The head
-    is measured before it reaches the parser, so an oversized one is never parsed; a body is
-    never counted, and only reads that arrive while a head is incomplete are looked at."""
+    headers, up to the blank line) is over ``limit`` bytes, and closing a connection whose
+    head takes longer than ``timeout`` seconds to arrive (uvicorn times out neither); None
+    without httptools. The head is measured before it reaches the parser, so an oversized one
+    is never parsed; a body is never counted, and only reads that arrive while a head is
+    incomplete are looked at. One timer per request head, none while a response is written."""
     try:
         base: type[Any] = importlib.import_module("uvicorn.protocols.http.httptools_impl").HttpToolsProtocol
     except (ImportError, AttributeError):
@@ -111,14 +114,41 @@ def head_limited_httptools(limit: int) -> type[asyncio.Protocol] | None:
     class HeadLimitedHttpToolsProtocol(base):
         head_limit = limit
 
+        head_timeout = timeout
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._in_head = True
             self._head_bytes = 0
             self._tail = b""
+            self._head_deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._start_head_deadline()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_head_deadline()
+            super().connection_lost(exc)
+
+        def _start_head_deadline(self) -> None:
+            if self._head_deadline is None and self.head_timeout > 0:
+                self._head_deadline = self.loop.call_later(self.head_timeout, self._head_too_slow)
+
+        def _stop_head_deadline(self) -> None:
+            if self._head_deadline is not None:
+                self._head_deadline.cancel()
+                self._head_deadline = None
+
+        def _head_too_slow(self) -> None:
+            self._head_deadline = None
+            if self._in_head:  # no complete request head within the deadline: a slow or idle client
+                self._in_head = False
+                self.transport.close()
 
         def data_received(self, data: bytes) -> None:
             if self._in_head:
+                self._start_head_deadline()
                 size, complete = head_size(self._head_bytes, self._tail, data)
                 if size > self.head_limit:
                     self._refuse()
@@ -136,6 +166,7 @@ def head_limited_httptools(limit: int) -> type[asyncio.Protocol] | None:
             self.transport.close()
 
         def on_headers_complete(self) -> None:
+            self._stop_head_deadline()
             self._in_head = False
             self._head_bytes, self._tail = 0, b""
             super().on_headers_complete()
@@ -148,11 +179,17 @@ def head_limited_httptools(limit: int) -> type[asyncio.Protocol] | None:
 
 
 def uvicorn_config(
-    app: Any, host: str, port: int, *, header_limit: int = HEADER_LIMIT, lifespan: Literal["auto", "on", "off"] = "off"
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    header_limit: int = HEADER_LIMIT,
+    head_timeout: float = HEAD_TIMEOUT,
+    lifespan: Literal["auto", "on", "off"] = "off",
 ) -> uvicorn.Config:
     """uvicorn's config for a chatmock server: quiet (no access log: ``chatmock serve --log``
     prints its own lines), request heads bounded to ``header_limit`` bytes with httptools or h11."""
-    protocol = head_limited_httptools(header_limit)
+    protocol = head_limited_httptools(header_limit, head_timeout)
     http: Any = protocol if protocol is not None else "h11"
     return uvicorn.Config(
         app,

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.admin import ADMIN_HEADER, ADMIN_PREFIX, is_admin_path
 from mockserver.apis import API_NAMES
 from mockserver.app import create_app
-from mockserver.background import HEADER_LIMIT, LOOPBACK, BindError, bind, is_loopback, origin, uvicorn_config
+from mockserver.background import HEAD_TIMEOUT, HEADER_LIMIT, LOOPBACK, BindError, bind, is_loopback, origin, uvicorn_config
 from mockserver.cli import UsageError, api_name, count, did_you_mean, seconds, seconds_or_zero
 from mockserver.core.journal import REDACTED
 from mockserver.core.registry import load_registry
@@ -119,7 +119,7 @@ def add_command(commands: Any) -> None:
         "--read-timeout",
         type=seconds,
         metavar="S",
-        help=f"seconds a client may take to send its request body (default {DEFAULTS.read_timeout:g})",
+        help=f"seconds a client may take to send its request line and headers, and its body (default {DEFAULTS.read_timeout:g})",
     )
     parser.set_defaults(handler=run_serve)
 
@@ -337,7 +337,8 @@ def _serve(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt)  # uvicorn re-raises SIGTERM after its shutdown: end as on Ctrl-C
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            run_loop(_serve_all(served, args.host, list(zip(ports, sockets, strict=True)), args.header_limit))
+            head_timeout = args.read_timeout if args.read_timeout is not None else HEAD_TIMEOUT
+            run_loop(_serve_all(served, args.host, list(zip(ports, sockets, strict=True)), args.header_limit, head_timeout))
     finally:
         signal.signal(signal.SIGTERM, previous)
         _close(sockets)
@@ -359,6 +360,11 @@ def run_loop(main: Any) -> None:
         uvloop.run(main)
 
 
-async def _serve_all(app: Any, host: str, bound: list[tuple[int, socket.socket]], header_limit: int = HEADER_LIMIT) -> None:
-    servers = [(uvicorn.Server(uvicorn_config(app, host, port, header_limit=header_limit)), sock) for port, sock in bound]
+async def _serve_all(
+    app: Any, host: str, bound: list[tuple[int, socket.socket]], header_limit: int = HEADER_LIMIT, head_timeout: float = HEAD_TIMEOUT
+) -> None:
+    servers = [
+        (uvicorn.Server(uvicorn_config(app, host, port, header_limit=header_limit, head_timeout=head_timeout)), sock)
+        for port, sock in bound
+    ]
     await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))

@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from contract_tests.server import free_port
 from mockserver import cli, serve
 from mockserver.app import create_app
-from mockserver.background import HEADER_LIMIT, head_limited_httptools, head_size, serve_in_thread, uvicorn_config
+from mockserver.background import HEADER_LIMIT, head_size, serve_in_thread, uvicorn_config
 from mockserver.cli import build_parser, main
 from mockserver.core.fixtures import fixtures
 from mockserver.core.registry import load_registry
@@ -306,11 +306,10 @@ def test_request_heads_over_the_limit_answer_431() -> None:
 
 
 def test_the_head_limit_is_in_force_with_httptools() -> None:
-    protocol = head_limited_httptools(HEADER_LIMIT)
-    assert protocol is not None, "uvicorn[standard] installs httptools"
     config = uvicorn_config(create_app(["lingr"]), "127.0.0.1", 1)
     config.load()
-    assert config.http_protocol_class is protocol
+    assert config.http_protocol_class.__name__ == "HeadLimitedHttpToolsProtocol", "uvicorn[standard] installs httptools"
+    assert config.http_protocol_class.head_limit == HEADER_LIMIT  # type: ignore[attr-defined]
     assert config.h11_max_incomplete_event_size == HEADER_LIMIT  # and with h11, should httptools be missing
 
 
