@@ -518,13 +518,13 @@ def test_stream_keep_alives_items_and_disconnect() -> None:
         with http.stream("GET", f"/stream/v1/rooms/{ORG}/chatMessages", params={"access_token": BOB_TOKEN}) as stream:
             chunks = stream.iter_raw()
             quiet = next(chunks)
-            assert quiet.strip(b"\n") == b""  # keep-alive newline(s) while quiet
+            assert quiet == b" \n"  # the heartbeat: a chunk of its own while quiet
             first = http.post(f"/v1/rooms/{ORG}/chatMessages", json={"text": "one\nline two"}, headers=auth())
             second = http.post(f"/v1/rooms/{ORG}/chatMessages", json={"text": "two"}, headers=auth())
             raw, items = read_items(chunks, 2, time.monotonic() + 5)
             assert [item["id"] for item in items] == [first.json()["id"], second.json()["id"]]
             assert items[0]["text"] == "one\nline two"
-            assert raw.endswith(b"\r")
+            assert raw.endswith(b"\r\n")
             assert items[0]["unread"] is True  # rendered for the stream's user (bob)
             assert eventually(lambda: hub.waiting == 1)  # the stream waits on the hub, not in a sleep loop
         assert eventually(lambda: hub.waiting == 0)  # the disconnected client left no waiter

@@ -169,8 +169,8 @@ def test_streams() -> None:
         assert ep.method == "GET"
         stream = ep.response(200).stream
         assert stream is not None
-        assert stream["delimiter"] == "\r"
-        assert stream["keepAlive"] == "\n"
+        assert stream["delimiter"] == "\r\n"
+        assert stream["keepAlive"] == " \n"
         assert ep.served_path() == "/gitter/stream" + ep.path
     item = REG.endpoint("gitter.stream.chatMessages").response(200).item_checker
     assert item is not None
