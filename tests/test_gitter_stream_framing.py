@@ -29,7 +29,7 @@ ALICE = {"Authorization": "Bearer gitter-token-alice"}
 BOB = {"Authorization": "Bearer gitter-token-bob"}
 REPO = "5f2000000000000000000002"
 HEARTBEAT = b" \n"
-TEXTS = ["plain", "two\nlines and a \r inside", "ünïcödé ✓ and \"quotes\"", "x" * 3000]
+TEXTS = ["plain", "two\nlines and a \r inside", 'ünïcödé ✓ and "quotes"', "x" * 3000]
 Parser = Callable[[httpx.Response, int], list[dict[str, Any]]]
 
 
