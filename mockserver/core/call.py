@@ -114,6 +114,7 @@ class Call:
     principal: object = None  # who is calling, set by the API's authenticate(); read it with principal_as
     credential: str = ""  # the secret that authenticated this call (token, session id)
     disconnected: Callable[[], Awaitable[None]] | None = None
+    client: str = ""  # the client's address as the server saw it ("" when unknown)
 
     def principal_as(self, kind: type[P]) -> P:
         """The authenticated principal, of the API's own type (its user, its session)."""

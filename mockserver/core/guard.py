@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 
+from mockserver.core.call import Call
 from mockserver.core.worlds import WorldError
 
 WINDOW_SECONDS = 60.0  # FailureLimit's window
@@ -150,11 +151,10 @@ def same_secret(given: str, known: str | None) -> bool:
     return secrets.compare_digest(given.encode(), known.encode())
 
 
-def client_of(call: object) -> str:
-    """The client address of a call when the core gives one (``Call.client``); otherwise ""
-    (then one count covers every client of the API)."""
-    client = getattr(call, "client", None)
-    return client if isinstance(client, str) else ""
+def client_of(call: Call) -> str:
+    """The client address of a call ("" when the server gave none: then one count covers
+    every client of the API)."""
+    return call.client
 
 
 class FailureLimit:
