@@ -571,7 +571,7 @@ def test_prefer_picks_each_documented_error(client: TestClient, endpoint_id: str
         prefer = f"code={case.status}" + (f"; error={case.code}" if case.code is not None else "")
         response = client.request(endpoint.method, endpoint.path, headers={**ALICE_PAT, "Prefer": prefer})
         body = assert_documented(endpoint_id, response, case.status)
-        if case.code is not None:
+        if case.code is not None and case.body is not None:
             assert thaw(case.body) == body
 
 

@@ -22,7 +22,7 @@ from mockserver.core.registry import load, load_registry
 
 pytest_plugins = ["pytester"]
 
-NEW_ENDPOINT = "rocketchat.channels.info"
+NEW_ENDPOINT = "rocketchat.chatmock.example"  # an endpoint the schemas do not have
 MISSING = f"no request spec for {NEW_ENDPOINT}: add one in contract_tests/apis/rocketchat.py"
 SUITE = Path(contract_tests.__file__).parent
 
@@ -32,7 +32,7 @@ def with_new_endpoint(root: Path) -> Path:
     copied = root / "schemas"
     shutil.copytree(schemas_dir(), copied)
     document = json.loads((copied / "rocketchat" / "rocketchat.channels.history.json").read_text(encoding="utf-8"))
-    document.update(id=NEW_ENDPOINT, summary="A public channel", path="/api/v1/channels.info")
+    document.update(id=NEW_ENDPOINT, summary="An example endpoint", path="/api/v1/chatmock.example")
     (copied / "rocketchat" / f"{NEW_ENDPOINT}.json").write_text(json.dumps(document), encoding="utf-8")
     return copied
 

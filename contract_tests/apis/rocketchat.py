@@ -30,6 +30,7 @@ UNKNOWN_MESSAGE = "chatmockNoSuchMsg1"
 class RocketChatFound(Discovery):
     room_names: dict[str, str] = field(default_factory=dict)  # room id -> name, of every room of the user
     own_message: tuple[str, str] | None = None  # (room id, message id) of a plain message the user wrote
+    groups: list[str] = field(default_factory=list)  # ids of the private groups the user is in
 
 
 SPECS = RequestSpecs[RocketChatFound](API, __file__)
@@ -109,6 +110,7 @@ class RocketChatSupport(ApiSupport[RocketChatFound]):
         user_id = credential.values.get(USER_HEADER, "")
         found = RocketChatFound(room_names={str(room["_id"]): str(room.get("name", "")) for room in rooms})
         channels = [str(room["_id"]) for room in rooms if room.get("t") == "c"]
+        found.groups = [str(room["_id"]) for room in rooms if room.get("t") == "p"]
         # roomName stays out of the parameters: channels.history takes roomId or roomName, and a
         # generated request given both from here would name two rooms
         found.params = {"rid": list(found.room_names), "roomId": channels}
@@ -228,3 +230,293 @@ def update_unknown_message(ctx: Ctx) -> RequestSpec:
 
 
 SUPPORT = register(RocketChatSupport(SPECS))
+
+
+# rooms, users, reactions, deletion, server info -------------------------------------------------
+UNKNOWN_USER = "chatmockNoSuchUser1"
+
+
+def fresh_name(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def bob_id(ctx: Ctx) -> str:
+    """Another user's id (the mock's bob; live: the first other user users.list gave)."""
+    own = ctx.credential.values.get(USER_HEADER)
+    others = [user_id for user_id in ctx.found.params.get("userId", []) if user_id != own]
+    if not others:
+        raise CannotBuild("no other user to name")
+    return others[0]
+
+
+def created_room(ctx: Ctx, kind: str) -> dict[str, Any]:
+    """A room the caller creates (and so owns) for a request that changes a room."""
+    endpoint = "rocketchat.channels.create" if kind == "c" else "rocketchat.groups.create"
+    reply = ctx.target.call(endpoint, {"name": fresh_name("chatmock")}, credential=ctx.credential, expect_error=False).json()
+    room: dict[str, Any] = reply["channel" if kind == "c" else "group"]
+    return room
+
+
+@SPECS.request_for("rocketchat.users.info")
+def users_info(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"userId": ctx.found.first("userId")})
+
+
+@SPECS.unknown_id_for("rocketchat.users.info")
+def users_info_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"userId": UNKNOWN_USER})
+
+
+@SPECS.request_for("rocketchat.channels.info")
+def channels_info(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": ctx.found.first("roomId")})
+
+
+@SPECS.request_for("rocketchat.groups.info")
+def groups_info(ctx: Ctx) -> RequestSpec:
+    if ctx.found.groups:
+        return RequestSpec({"roomId": ctx.found.groups[0]})
+    return RequestSpec({"roomId": created_room(ctx, "p")["_id"]})
+
+
+@SPECS.unknown_id_for("rocketchat.channels.info", "rocketchat.groups.info", "rocketchat.channels.leave", "rocketchat.groups.leave")
+def unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM})
+
+
+@SPECS.request_for("rocketchat.channels.create", "rocketchat.groups.create", writes=True)
+def create_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"name": fresh_name("chatmock")})
+
+
+SPECS.names_no_id(
+    "rocketchat.channels.create",
+    "rocketchat.groups.create",
+    "rocketchat.channels.list",
+    "rocketchat.channels.list.joined",
+    "rocketchat.groups.list",
+    "rocketchat.info",
+    "rocketchat.v1.info",
+)
+
+
+@SPECS.request_for("rocketchat.channels.invite", writes=True)
+def channels_invite(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": created_room(ctx, "c")["_id"], "userId": bob_id(ctx)})
+
+
+@SPECS.request_for("rocketchat.groups.invite", writes=True)
+def groups_invite(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": created_room(ctx, "p")["_id"], "userId": bob_id(ctx)})
+
+
+@SPECS.unknown_id_for("rocketchat.channels.invite", "rocketchat.groups.invite")
+def invite_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM, "userId": bob_id(ctx)})
+
+
+def _room_to_leave(ctx: Ctx, kind: str) -> str:
+    """A room the caller may leave: created, another user made owner too (the last owner may not leave)."""
+    room = created_room(ctx, kind)
+    family = "channels" if kind == "c" else "groups"
+    other = bob_id(ctx)
+    ctx.target.call(f"rocketchat.{family}.invite", {"roomId": room["_id"], "userId": other}, credential=ctx.credential, expect_error=False)
+    ctx.target.call(
+        f"rocketchat.{family}.addOwner", {"roomId": room["_id"], "userId": other}, credential=ctx.credential, expect_error=False
+    )
+    return str(room["_id"])
+
+
+@SPECS.request_for("rocketchat.channels.leave", writes=True)
+def channels_leave(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": _room_to_leave(ctx, "c")})
+
+
+@SPECS.request_for("rocketchat.groups.leave", writes=True)
+def groups_leave(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": _room_to_leave(ctx, "p")})
+
+
+@SPECS.request_for("rocketchat.channels.list", "rocketchat.channels.list.joined", "rocketchat.groups.list")
+def room_lists(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"count": "5", "offset": "0"})
+
+
+@SPECS.request_for("rocketchat.im.create", "rocketchat.dm.create", writes=True)
+def dm_create(ctx: Ctx) -> RequestSpec:
+    name = "bob" if ctx.target.config.is_mock else None
+    if name is None:
+        raise CannotBuild("live: opening a direct message with another user is not done by the suite")
+    return RequestSpec({"username": name})
+
+
+@SPECS.unknown_id_for("rocketchat.im.create", "rocketchat.dm.create")
+def dm_create_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"username": UNKNOWN_USER})
+
+
+@SPECS.request_for("rocketchat.chat.react", writes=True)
+def chat_react(ctx: Ctx) -> RequestSpec:
+    posted = ctx.target.call(
+        "rocketchat.chat.sendMessage",
+        {"message": {"rid": write_room(ctx.found), "msg": "chatmock contract suite: to react to"}},
+        credential=ctx.credential,
+        expect_error=False,
+    ).json()["message"]
+    return RequestSpec({"messageId": str(posted["_id"]), "emoji": "thumbsup"})
+
+
+@SPECS.unknown_id_for("rocketchat.chat.react")
+def chat_react_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"messageId": UNKNOWN_MESSAGE, "emoji": "thumbsup"})
+
+
+@SPECS.request_for("rocketchat.chat.delete", writes=True)
+def chat_delete(ctx: Ctx) -> RequestSpec:
+    posted = ctx.target.call(
+        "rocketchat.chat.sendMessage",
+        {"message": {"rid": write_room(ctx.found), "msg": "chatmock contract suite: to be deleted"}},
+        credential=ctx.credential,
+        expect_error=False,
+    ).json()["message"]
+    return RequestSpec({"roomId": str(posted["rid"]), "msgId": str(posted["_id"])})
+
+
+@SPECS.unknown_id_for("rocketchat.chat.delete")
+def chat_delete_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": write_room(ctx.found), "msgId": UNKNOWN_MESSAGE})
+
+
+@SPECS.request_for("rocketchat.info", "rocketchat.v1.info")
+def server_info(ctx: Ctx) -> RequestSpec:
+    return RequestSpec()
+
+
+def room_with_member(ctx: Ctx, kind: str, role: str | None = None) -> tuple[str, str]:
+    """(room id, other user id): a room the caller created, the other user invited and, with
+    ``role``, holding that room role."""
+    family = "channels" if kind == "c" else "groups"
+    room_id, other = str(created_room(ctx, kind)["_id"]), bob_id(ctx)
+    ctx.target.call(f"rocketchat.{family}.invite", {"roomId": room_id, "userId": other}, credential=ctx.credential, expect_error=False)
+    if role is not None:
+        ctx.target.call(
+            f"rocketchat.{family}.add{role.capitalize()}",
+            {"roomId": room_id, "userId": other},
+            credential=ctx.credential,
+            expect_error=False,
+        )
+    return room_id, other
+
+
+ROLES = ("owner", "moderator", "leader")
+FAMILIES = (("channels", "c"), ("groups", "p"))
+
+
+def _role_spec(family: str, kind: str, role: str, add: bool) -> None:
+    endpoint = f"rocketchat.{family}.{'add' if add else 'remove'}{role.capitalize()}"
+
+    @SPECS.request_for(endpoint, writes=True)
+    def build(ctx: Ctx) -> RequestSpec:
+        room_id, other = room_with_member(ctx, kind, None if add else role)
+        if not add and role == "owner":
+            return RequestSpec({"roomId": room_id, "userId": ctx.credential.values[USER_HEADER]})  # the caller stays: bob is owner too
+        return RequestSpec({"roomId": room_id, "userId": other})
+
+    @SPECS.unknown_id_for(endpoint)
+    def unknown(ctx: Ctx) -> RequestSpec:
+        return RequestSpec({"roomId": UNKNOWN_ROOM, "userId": bob_id(ctx)})
+
+
+def _room_specs(family: str, kind: str) -> None:
+    @SPECS.request_for(f"rocketchat.{family}.kick", writes=True)
+    def kick(ctx: Ctx) -> RequestSpec:
+        room_id, other = room_with_member(ctx, kind)
+        return RequestSpec({"roomId": room_id, "userId": other})
+
+    @SPECS.unknown_id_for(f"rocketchat.{family}.kick")
+    def kick_unknown(ctx: Ctx) -> RequestSpec:
+        return RequestSpec({"roomId": UNKNOWN_ROOM, "userId": bob_id(ctx)})
+
+    values: dict[str, dict[str, Any]] = {"setTopic": {"topic": "chatmock topic"}, "setDescription": {"description": "chatmock description"},
+              "setAnnouncement": {"announcement": "chatmock announcement"}, "setReadOnly": {"readOnly": True},
+              "rename": {}, "archive": {}, "unarchive": {}, "delete": {}}  # fmt: skip
+    for op, extra in values.items():
+        endpoint = f"rocketchat.{family}.{op}"
+
+        def build(ctx: Ctx, op: str = op, extra: dict[str, Any] = extra) -> RequestSpec:
+            room_id = str(created_room(ctx, kind)["_id"])
+            if op == "unarchive":
+                ctx.target.call(f"rocketchat.{family}.archive", {"roomId": room_id}, credential=ctx.credential, expect_error=False)
+            if op == "rename":
+                extra = {"name": fresh_name("renamed")}
+            return RequestSpec({"roomId": room_id, **extra})
+
+        def unknown(ctx: Ctx, op: str = op, extra: dict[str, Any] = extra) -> RequestSpec:
+            return RequestSpec({"roomId": UNKNOWN_ROOM, **(extra if op != "rename" else {"name": fresh_name("renamed")})})
+
+        SPECS.request_for(endpoint, writes=True)(build)
+        SPECS.unknown_id_for(endpoint)(unknown)
+
+    @SPECS.request_for(f"rocketchat.{family}.members")
+    def members(ctx: Ctx) -> RequestSpec:
+        room = (
+            ctx.found.first("roomId") if kind == "c" else (ctx.found.groups[0] if ctx.found.groups else str(created_room(ctx, kind)["_id"]))
+        )
+        return RequestSpec({"roomId": room, "count": "5"})
+
+    @SPECS.unknown_id_for(f"rocketchat.{family}.members")
+    def members_unknown(ctx: Ctx) -> RequestSpec:
+        return RequestSpec({"roomId": UNKNOWN_ROOM})
+
+
+for _family, _kind in FAMILIES:
+    for _role in ROLES:
+        _role_spec(_family, _kind, _role, True)
+        _role_spec(_family, _kind, _role, False)
+    _room_specs(_family, _kind)
+
+
+@SPECS.request_for("rocketchat.groups.history")
+def groups_history(ctx: Ctx) -> RequestSpec:
+    room = ctx.found.groups[0] if ctx.found.groups else str(created_room(ctx, "p")["_id"])
+    return RequestSpec({"roomId": room, "count": "5"})
+
+
+@SPECS.unknown_id_for("rocketchat.groups.history", "rocketchat.channels.join")
+def unknown_room_page(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM})
+
+
+@SPECS.request_for("rocketchat.channels.join", writes=True)
+def channels_join(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": ctx.found.first("roomId")})
+
+
+@SPECS.request_for("rocketchat.channels.setJoinCode", writes=True)
+def channels_set_join_code(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": str(created_room(ctx, "c")["_id"]), "joinCode": "chatmock-code"})
+
+
+@SPECS.unknown_id_for("rocketchat.channels.setJoinCode")
+def set_join_code_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM, "joinCode": "x"})
+
+
+@SPECS.request_for("rocketchat.users.getPresence")
+def users_get_presence(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"userId": ctx.found.first("userId")})
+
+
+@SPECS.unknown_id_for("rocketchat.users.getPresence")
+def users_get_presence_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"userId": UNKNOWN_USER})
+
+
+@SPECS.request_for("rocketchat.chat.getMessage")
+def chat_get_message(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"msgId": ctx.found.first("msgId")})
+
+
+@SPECS.unknown_id_for("rocketchat.chat.getMessage")
+def chat_get_message_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"msgId": UNKNOWN_MESSAGE})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,6 +36,9 @@ MESSAGE_MODEL = "rocketchat.Message"
 # fields of a sent message object the server sets itself, whatever the client says [inferred]
 SERVER_FIELDS = ("u", "ts", "_updatedAt", "editedAt", "editedBy", "tcount", "tlm", "replies", "_hidden")
 MAX_NUMBER = 10**18  # a digit parameter longer than int() is asked to read is read as this
+DEFAULT_VERSION = "7.5.0"  # what /api/info reports without a version profile [inferred: the last version parsing form logins]
+FORBIDDEN = "User does not have the permissions required for this action [error-unauthorized]"  # forbidden() (ApiClass.ts)
+_ROOM_NAME = re.compile(r"^[0-9a-zA-Z._-]+$")  # UTF8_Channel_Names_Validation's default
 
 
 def topic(room_id: str) -> str:
@@ -118,7 +122,23 @@ class RocketChatApi(BaseApi[World]):
         """A bad request becomes the endpoint's documented error when one describes it (e.g. a
         missing roomId); otherwise None: Rocket.Chat's validation failure."""
         refine = self._refiners.get(call.endpoint.id)
-        return refine(call, message) if refine is not None else None
+        if refine is not None:
+            return refine(call, message)
+        return self._refine_missing(call)
+
+    def _refine_missing(self, call: Call) -> JsonReply | None:
+        """A missing room or message id as the endpoint documents it (e.g. channels.info's
+        error-roomid-param-not-provided, groups.info's error-room-param-not-provided)."""
+        params, endpoint = call.params, call.endpoint
+        if not _truthy(params.get("roomId")) and not _truthy(params.get("roomName")):
+            for code in ("error-roomid-param-not-provided", "error-room-param-not-provided"):
+                if endpoint.error_case(400, code) is not None:
+                    return self.documented(endpoint, 400, code)
+        if not _truthy(params.get("messageId")) and endpoint.error_case(400, "error-messageid-param-not-provided") is not None:
+            return self.documented(endpoint, 400, "error-messageid-param-not-provided")
+        if not _truthy(params.get("msgId")) and endpoint.id == "rocketchat.chat.getMessage":
+            return self.documented(endpoint, 400, None)  # its documented 400 without errorType
+        return None
 
     def _refine_login(self, call: Call, message: str) -> JsonReply:
         """Rocket.Chat answers every failed login with 401 {status: error, error, message}, the
@@ -434,6 +454,9 @@ class RocketChatApi(BaseApi[World]):
     async def channels_history(self, call: Call) -> Reply:
         user = principal(call)
         room = self._channel(call, user)
+        return self._history_reply(call, room)
+
+    def _history_reply(self, call: Call, room: Room) -> JsonReply:
         params = call.params
         latest, oldest = self._date(params, "latest"), self._date(params, "oldest")
         inclusive = params.get("inclusive") == "true"
@@ -512,3 +535,557 @@ class RocketChatApi(BaseApi[World]):
         if isinstance(value, list):
             return {str(item) for item in value}
         return {str(raw)}
+
+    # rooms ---------------------------------------------------------------------------
+    def _room(self, call: Call, user: User, kind: str) -> Room:
+        """The room named by roomId (else roomName) of this type: any public channel, a
+        private group only when the caller is a member; else the documented error-room-not-found."""
+        room_id, room_name = call.params.get("roomId"), call.params.get("roomName")
+        room = self.world.rooms.get(str(room_id)) if _truthy(room_id) else self.world.room_by_name(str(room_name or ""))
+        if room is None or room.t != kind or (kind != "c" and user.id not in room.member_set):
+            raise ApiError(self.documented(call.endpoint, 400, "error-room-not-found"))
+        return room
+
+    def _room_reply(self, kind: str, room: Room) -> JsonReply:
+        return JsonReply(200, {"channel" if kind == "c" else "group": render.room_info(self.world, room), "success": True})
+
+    async def _info(self, call: Call, kind: str) -> Reply:
+        return self._room_reply(kind, self._room(call, principal(call), kind))
+
+    @handles("rocketchat.channels.info")
+    async def channels_info(self, call: Call) -> Reply:
+        return await self._info(call, "c")
+
+    @handles("rocketchat.groups.info")
+    async def groups_info(self, call: Call) -> Reply:
+        return await self._info(call, "p")
+
+    async def _create(self, call: Call, kind: str) -> Reply:
+        user, params, world = principal(call), call.params, self.world
+        if not world.can(user, f"create-{kind}"):
+            return self.documented(call.endpoint, 403, FORBIDDEN)
+        name = str(params["name"])
+        if not _ROOM_NAME.match(name):
+            return failure(f"{name} is not a valid room name", "error-invalid-room-name")
+        if world.room_by_name(name) is not None:
+            return failure(f"A channel with name '{name}' exists", "error-duplicate-channel-name")
+        members = [] if params.get("excludeSelf") else [user.id]
+        for username in params.get("members") or ():
+            member = world.user_by_name(str(username))
+            if member is not None and member.id not in members:
+                members.append(member.id)
+        now = world.now_ms()
+        extra: dict[str, Any] = {"fname": name, "ro": bool(params.get("readOnly", False)), "sysMes": True, "default": False}
+        if isinstance(params.get("customFields"), dict):
+            extra["customFields"] = params["customFields"]
+        room = Room(id=new_id(), t=kind, name=name, members=members, creator=user.id, created_ms=now, updated_ms=now, extra=extra)
+        world.add_room(room)
+        if user.id in room.member_set:
+            world.set_room_role(room, user.id, "owner", True)
+        return self._room_reply(kind, room)
+
+    @handles("rocketchat.channels.create")
+    async def channels_create(self, call: Call) -> Reply:
+        return await self._create(call, "c")
+
+    @handles("rocketchat.groups.create")
+    async def groups_create(self, call: Call) -> Reply:
+        return await self._create(call, "p")
+
+    def _may_add(self, user: User, room: Room) -> bool:
+        """addUsersToRoom: a member with add-user-to-joined-room, or add-user-to-any-<t>-room."""
+        world = self.world
+        if user.id in room.member_set and world.can(user, "add-user-to-joined-room", room):
+            return True
+        return world.can(user, f"add-user-to-any-{room.t}-room")
+
+    async def _invite(self, call: Call, kind: str) -> Reply:
+        user, params, world = principal(call), call.params, self.world
+        room = self._room(call, user, kind)
+        if "username" in params or "usernames" in params:
+            names = [params["username"]] if "username" in params else list(params.get("usernames") or ())
+            invited = [world.user_by_name(str(item)) for item in names]
+        else:
+            wanted = [params["userId"]] if "userId" in params else list(params.get("userIds") or ())
+            invited = [world.users.get(str(item)) for item in wanted]
+        if not self._may_add(user, room):
+            return self.documented(call.endpoint, 400, "error-not-allowed")
+        if any(item is None for item in invited):
+            return failure("Invalid user", "error-invalid-user")
+        for item in invited:
+            if item is not None:
+                self._join(room, item)
+        return self._room_reply(kind, room)
+
+    @handles("rocketchat.channels.invite")
+    async def channels_invite(self, call: Call) -> Reply:
+        return await self._invite(call, "c")
+
+    @handles("rocketchat.groups.invite")
+    async def groups_invite(self, call: Call) -> Reply:
+        return await self._invite(call, "p")
+
+    async def _leave(self, call: Call, kind: str) -> Reply:
+        user, world = principal(call), self.world
+        room = self._room(call, user, kind)
+        if user.id not in room.member_set:
+            return self.documented(call.endpoint, 400, "error-user-not-in-room")
+        owners = world.holders(room, "owner")
+        if owners == [user.id]:
+            return self.documented(call.endpoint, 400, "error-you-are-last-owner")
+        world.remove_member(room, user.id)
+        room.updated_ms = max(room.updated_ms, world.now_ms())
+        if kind == "c":
+            return self._room_reply(kind, room)
+        return JsonReply(200, {"success": True})
+
+    @handles("rocketchat.channels.leave")
+    async def channels_leave(self, call: Call) -> Reply:
+        return await self._leave(call, "c")
+
+    @handles("rocketchat.groups.leave")
+    async def groups_leave(self, call: Call) -> Reply:
+        return await self._leave(call, "p")
+
+    def _room_page(self, call: Call, key: str, rooms: list[Room]) -> JsonReply:
+        params = call.params
+        offset, count = self._page(params, self.world.settings["defaultCount"])
+        sort = self._sort(params) or {"name": 1}
+        items = self._sorted([render.room_info(self.world, room) for room in rooms], sort)
+        page = items[offset : offset + count]
+        return JsonReply(200, {key: page, "count": len(page), "offset": offset, "total": len(items), "success": True})
+
+    @handles("rocketchat.channels.list")
+    async def channels_list(self, call: Call) -> Reply:
+        return self._room_page(call, "channels", [room for room in self.world.rooms.values() if room.t == "c"])
+
+    @handles("rocketchat.channels.list.joined")
+    async def channels_list_joined(self, call: Call) -> Reply:
+        user = principal(call)
+        return self._room_page(call, "channels", [room for room in self.world.rooms_of(user.id) if room.t == "c"])
+
+    @handles("rocketchat.groups.list")
+    async def groups_list(self, call: Call) -> Reply:
+        user = principal(call)
+        return self._room_page(call, "groups", [room for room in self.world.rooms_of(user.id) if room.t == "p"])
+
+    async def _dm_create(self, call: Call) -> Reply:
+        user, params, world = principal(call), call.params, self.world
+        names = (
+            [str(params["username"])]
+            if "username" in params
+            else [name.strip() for name in str(params["usernames"]).split(",") if name.strip()]
+        )
+        others = [world.user_by_name(name) for name in names]
+        found = [other for other in others if other is not None]
+        if not found or len(found) != len(others):
+            return self.documented(call.endpoint, 400, "error-invalid-user")
+        if not world.can(user, "create-d"):
+            return self.documented(call.endpoint, 400, "error-invalid-user")  # [inferred: createDirectMessage refuses]
+        members = list(dict.fromkeys(([] if params.get("excludeSelf") else [user.id]) + [other.id for other in found]))
+        room_id = dm_id(members)
+        room = world.rooms.get(room_id)
+        if room is None:
+            now = world.now_ms()
+            room = Room(id=room_id, t="d", name=None, members=members, creator=None, created_ms=now, updated_ms=now)
+            world.add_room(room)
+        usernames = [world.users[member].username for member in room.members if member in world.users]
+        return JsonReply(200, {"room": {"_id": room.id, "t": "d", "rid": room.id, "usernames": usernames}, "success": True})
+
+    @handles("rocketchat.im.create")
+    async def im_create(self, call: Call) -> Reply:
+        return await self._dm_create(call)
+
+    @handles("rocketchat.dm.create")
+    async def dm_create(self, call: Call) -> Reply:
+        return await self._dm_create(call)
+
+    # users ---------------------------------------------------------------------------
+    @handles("rocketchat.users.info")
+    async def users_info(self, call: Call) -> Reply:
+        caller, params, world = principal(call), call.params, self.world
+        user: User | None = None
+        if _truthy(params.get("userId")):
+            user = world.users.get(str(params["userId"]))
+        elif _truthy(params.get("username")):
+            user = world.user_by_name(str(params["username"]))
+        if user is None:
+            return self.documented(call.endpoint, 400, "User not found.")
+        full = user.id == caller.id or world.can(caller, "view-full-other-user-info")
+        body = render.user_info(user, full)
+        if params.get("includeUserRooms") == "true" and full:
+            body["rooms"] = [{"rid": room.id, "name": room.name or room.id, "t": room.t} for room in world.rooms_of(user.id)]
+        return JsonReply(200, {"user": body, "success": True})
+
+    # messages ------------------------------------------------------------------------
+    @handles("rocketchat.chat.react")
+    async def chat_react(self, call: Call) -> Reply:
+        user, params = principal(call), call.params
+        emoji = params.get("emoji") or params.get("reaction")
+        stored = self.world.visible_message(str(params["messageId"]), user.id)
+        if stored is None:
+            return self.documented(call.endpoint, 400, "error-message-not-found")
+        if not emoji:
+            return failure('The required "emoji" param is missing.', "error-emoji-param-not-provided")
+        key = ":" + str(emoji).strip(":") + ":"
+        doc = dict(stored.doc)  # replies already sent share the stored document: change a copy
+        reactions = {name: {**entry, "usernames": list(entry.get("usernames", []))} for name, entry in doc.get("reactions", {}).items()}
+        usernames = reactions.setdefault(key, {"usernames": []})["usernames"]
+        react = params.get("shouldReact")
+        present = user.username in usernames
+        if react is None:
+            react = not present
+        if react and not present:
+            usernames.append(user.username)
+        elif not react and present:
+            usernames.remove(user.username)
+        reactions = {name: entry for name, entry in reactions.items() if entry["usernames"]}
+        if reactions:
+            doc["reactions"] = reactions
+        else:
+            doc.pop("reactions", None)
+        doc["_updatedAt"] = iso(self.world.now_ms())
+        stored.doc = doc
+        self.hub.publish(topic(str(doc["rid"])))
+        return JsonReply(200, {"success": True})
+
+    @handles("rocketchat.chat.delete")
+    async def chat_delete(self, call: Call) -> Reply:
+        user, params, world = principal(call), call.params, self.world
+        if "msgId" not in params or "roomId" not in params:  # by fileId: no upload of the mock's carries that id [inferred]
+            return failure(f'No message found with the id of "{params.get("fileId", "")}".')
+        message_id = str(params["msgId"])
+        room = world.rooms.get(str(params["roomId"]))
+        stored = world.message_in(room.id, message_id) if room is not None and user.id in room.member_set else None
+        if stored is None or room is None:
+            if world.visible_message(message_id, user.id) is None:
+                return failure(f'No message found with the id of "{message_id}".')
+            return failure("The room id provided does not match where the message is from.")
+        own = stored.doc.get("u", {}).get("_id") == user.id
+        if not own and not world.can(user, "delete-message", room):
+            return failure("Not allowed", "error-action-not-allowed")
+        world.remove_message(room.id, message_id)
+        now = world.now_ms()
+        room.updated_ms = max(room.updated_ms, now)
+        self.hub.publish(topic(room.id))
+        sender = stored.doc.get("u", {})
+        return JsonReply(
+            200, {"_id": message_id, "ts": str(now), "message": {"_id": message_id, "rid": room.id, "u": sender}, "success": True}
+        )
+
+    # server --------------------------------------------------------------------------
+    def _version(self) -> str:
+        version = self.profile.version
+        return DEFAULT_VERSION if version is None else ".".join(str(part) for part in version)
+
+    @handles("rocketchat.info")
+    async def info(self, call: Call) -> Reply:
+        return JsonReply(200, {"version": self._version(), "success": True})
+
+    @handles("rocketchat.v1.info")
+    async def v1_info(self, call: Call) -> Reply:
+        if not self.profile.v1_info:
+            return self.error(Problem.NOT_FOUND, "removed in Rocket.Chat 4.0")
+        return JsonReply(200, {"version": self._version()})
+
+    # room roles, membership and settings --------------------------------------------------
+    def _member_arg(self, call: Call, room: Room) -> User:
+        other = self.world.users.get(str(call.params["userId"]))
+        if other is None:
+            raise ApiError(failure("Invalid user", "error-invalid-user"))
+        return other
+
+    async def _room_role(self, call: Call, kind: str, role: str, on: bool) -> Reply:
+        user, world = principal(call), self.world
+        room = self._room(call, user, kind)
+        other = self._member_arg(call, room)
+        if not world.can(user, f"set-{role}", room):
+            return self.documented(call.endpoint, 400, "error-not-allowed")
+        if other.id not in room.member_set:
+            return self.documented(call.endpoint, 400, "error-user-not-in-room")
+        if on and not world.set_room_role(room, other.id, role, True):
+            return self.documented(call.endpoint, 400, f"error-user-already-{role}")
+        if not on:
+            if role == "owner" and world.holders(room, "owner") == [other.id]:
+                return self.documented(call.endpoint, 400, "error-remove-last-owner")
+            if not world.set_room_role(room, other.id, role, False):
+                return self.documented(call.endpoint, 400, f"error-user-not-{role}")
+        room.updated_ms = max(room.updated_ms, world.now_ms())
+        return JsonReply(200, {"success": True})
+
+    async def _kick(self, call: Call, kind: str) -> Reply:
+        user, world = principal(call), self.world
+        room = self._room(call, user, kind)
+        other = self._member_arg(call, room)
+        if not world.can(user, "remove-user", room):
+            return self.documented(call.endpoint, 400, "error-not-allowed")
+        if other.id not in room.member_set:
+            return self.documented(call.endpoint, 400, "error-user-not-in-room")
+        if world.holders(room, "owner") == [other.id]:
+            return self.documented(call.endpoint, 400, "error-you-are-last-owner")
+        world.remove_member(room, other.id)
+        room.updated_ms = max(room.updated_ms, world.now_ms())
+        return self._room_reply(kind, room)
+
+    def _editable(self, call: Call, kind: str) -> Room:
+        user = principal(call)
+        room = self._room(call, user, kind)
+        if not self.world.can(user, "edit-room", room):
+            raise ApiError(self.documented(call.endpoint, 400, "error-action-not-allowed"))
+        return room
+
+    async def _set_text(self, call: Call, kind: str, field: str) -> Reply:
+        room = self._editable(call, kind)
+        value = str(call.params[field])
+        room.extra[field] = value
+        room.updated_ms = max(room.updated_ms, self.world.now_ms())
+        return JsonReply(200, {field: value, "success": True})
+
+    async def _set_read_only(self, call: Call, kind: str) -> Reply:
+        room = self._editable(call, kind)
+        wanted = bool(call.params["readOnly"])
+        if bool(room.extra.get("ro", False)) == wanted:
+            return self.documented(call.endpoint, 400, "error-room-readonly-unchanged")
+        room.extra["ro"] = wanted
+        room.updated_ms = max(room.updated_ms, self.world.now_ms())
+        return self._room_reply(kind, room)
+
+    async def _rename(self, call: Call, kind: str) -> Reply:
+        room, world = self._editable(call, kind), self.world
+        name = str(call.params["name"])
+        if not _ROOM_NAME.match(name):
+            return failure(f"{name} is not a valid room name", "error-invalid-room-name")
+        holder = world.room_by_name(name)
+        if holder is not None and holder is not room:
+            return failure(f"A channel with name '{name}' exists", "error-duplicate-channel-name")
+        if room.name is not None and world.room_names.get(room.name) is room:
+            del world.room_names[room.name]
+        room.name = name
+        room.extra["fname"] = name
+        world.room_names[name] = room
+        room.updated_ms = max(room.updated_ms, world.now_ms())
+        return self._room_reply(kind, room)
+
+    async def _archive(self, call: Call, kind: str, archive: bool) -> Reply:
+        user, world = principal(call), self.world
+        room = self._room(call, user, kind)
+        if not world.can(user, "archive-room" if archive else "unarchive-room", room):
+            return self.documented(call.endpoint, 400, "error-not-allowed")
+        word = "channel" if kind == "c" else "group"
+        if archive == bool(room.extra.get("archived")):
+            code = "error-room-archived" if archive else "error-room-not-archived"
+            return failure(f"The {word}, {room.name}, is {'already' if archive else 'not'} archived", code)
+        room.extra["archived"] = archive
+        room.updated_ms = max(room.updated_ms, world.now_ms())
+        return JsonReply(200, {"success": True})
+
+    async def _delete_room(self, call: Call, kind: str) -> Reply:
+        user, world = principal(call), self.world
+        room = self._room(call, user, kind)
+        if not world.can(user, f"delete-{kind}", room):
+            return self.documented(call.endpoint, 403, FORBIDDEN)
+        for stored in list(world.timeline(room.id)):
+            world.remove_message(room.id, str(stored.doc["_id"]))
+        world.timelines.pop(room.id, None)
+        world.rooms.pop(room.id, None)
+        world.room_roles.pop(room.id, None)
+        if room.name is not None and world.room_names.get(room.name) is room:
+            del world.room_names[room.name]
+        world.removed.append({"_id": room.id, "members": list(room.members), "ms": world.now_ms()})
+        return JsonReply(200, {"success": True})
+
+    async def _members(self, call: Call, kind: str) -> Reply:
+        user, world = principal(call), self.world
+        room = self._room(call, user, kind)
+        offset, count = self._page(call.params, world.settings["defaultCount"])
+        wanted = str(call.params.get("filter") or "").lower()
+        members = [world.users[member] for member in room.members if member in world.users]
+        if wanted:
+            members = [member for member in members if wanted in member.username.lower() or wanted in member.name.lower()]
+        items = [{"_id": m.id, "username": m.username, "name": m.name, "status": m.status, "utcOffset": m.utc_offset} for m in members]
+        page = items[offset : offset + count]
+        return JsonReply(200, {"members": page, "count": len(page), "offset": offset, "total": len(items), "success": True})
+
+    @handles("rocketchat.channels.join")
+    async def channels_join(self, call: Call) -> Reply:
+        user = principal(call)
+        room = self._room(call, user, "c")
+        code = room.extra.get("joinCode")
+        if room.extra.get("archived"):
+            return self.documented(call.endpoint, 400, "error-room-archived")
+        if code and user.id not in room.member_set and str(call.params.get("joinCode", "")) != str(code):
+            return self.documented(call.endpoint, 400, "error-code-invalid")
+        self._join(room, user)
+        return self._room_reply("c", room)
+
+    @handles("rocketchat.channels.setJoinCode")
+    async def channels_set_join_code(self, call: Call) -> Reply:
+        room = self._editable(call, "c")
+        code = str(call.params["joinCode"])
+        if code:
+            room.extra["joinCode"] = code
+        else:
+            room.extra.pop("joinCode", None)
+        room.updated_ms = max(room.updated_ms, self.world.now_ms())
+        return self._room_reply("c", room)
+
+    @handles("rocketchat.groups.history")
+    async def groups_history(self, call: Call) -> Reply:
+        user = principal(call)
+        room = self._room(call, user, "p")
+        return self._history_reply(call, room)
+
+    @handles("rocketchat.users.getPresence")
+    async def users_get_presence(self, call: Call) -> Reply:
+        caller, params, world = principal(call), call.params, self.world
+        user: User | None = caller
+        if _truthy(params.get("userId")):
+            user = world.users.get(str(params["userId"]))
+        elif _truthy(params.get("username")):
+            user = world.user_by_name(str(params["username"]))
+        if user is None:
+            return self.documented(call.endpoint, 400, "User not found.")
+        body: dict[str, Any] = {"presence": user.status, "success": True}
+        if user is caller:
+            body["connectionStatus"] = "online" if user.status != "offline" else "offline"
+            if user.last_login_ms is not None:
+                body["lastLogin"] = iso(user.last_login_ms)
+        return JsonReply(200, body)
+
+    @handles("rocketchat.chat.getMessage")
+    async def chat_get_message(self, call: Call) -> Reply:
+        user = principal(call)
+        stored = self.world.visible_message(str(call.params["msgId"]), user.id)
+        if stored is None:
+            return failure("Invalid message", "error-invalid-message")
+        return JsonReply(200, {"message": render.message(stored), "success": True})
+
+    # channels.* and groups.* (one implementation, the room type as argument) --------------------
+
+    @handles("rocketchat.channels.addOwner")
+    async def channels_add_owner(self, call: Call) -> Reply:
+        return await self._room_role(call, "c", "owner", True)
+
+    @handles("rocketchat.channels.removeOwner")
+    async def channels_remove_owner(self, call: Call) -> Reply:
+        return await self._room_role(call, "c", "owner", False)
+
+    @handles("rocketchat.channels.addModerator")
+    async def channels_add_moderator(self, call: Call) -> Reply:
+        return await self._room_role(call, "c", "moderator", True)
+
+    @handles("rocketchat.channels.removeModerator")
+    async def channels_remove_moderator(self, call: Call) -> Reply:
+        return await self._room_role(call, "c", "moderator", False)
+
+    @handles("rocketchat.channels.addLeader")
+    async def channels_add_leader(self, call: Call) -> Reply:
+        return await self._room_role(call, "c", "leader", True)
+
+    @handles("rocketchat.channels.removeLeader")
+    async def channels_remove_leader(self, call: Call) -> Reply:
+        return await self._room_role(call, "c", "leader", False)
+
+    @handles("rocketchat.channels.kick")
+    async def channels_kick(self, call: Call) -> Reply:
+        return await self._kick(call, "c")
+
+    @handles("rocketchat.channels.setTopic")
+    async def channels_set_topic(self, call: Call) -> Reply:
+        return await self._set_text(call, "c", "topic")
+
+    @handles("rocketchat.channels.setDescription")
+    async def channels_set_description(self, call: Call) -> Reply:
+        return await self._set_text(call, "c", "description")
+
+    @handles("rocketchat.channels.setAnnouncement")
+    async def channels_set_announcement(self, call: Call) -> Reply:
+        return await self._set_text(call, "c", "announcement")
+
+    @handles("rocketchat.channels.setReadOnly")
+    async def channels_set_read_only(self, call: Call) -> Reply:
+        return await self._set_read_only(call, "c")
+
+    @handles("rocketchat.channels.rename")
+    async def channels_rename(self, call: Call) -> Reply:
+        return await self._rename(call, "c")
+
+    @handles("rocketchat.channels.archive")
+    async def channels_archive(self, call: Call) -> Reply:
+        return await self._archive(call, "c", True)
+
+    @handles("rocketchat.channels.unarchive")
+    async def channels_unarchive(self, call: Call) -> Reply:
+        return await self._archive(call, "c", False)
+
+    @handles("rocketchat.channels.delete")
+    async def channels_delete(self, call: Call) -> Reply:
+        return await self._delete_room(call, "c")
+
+    @handles("rocketchat.channels.members")
+    async def channels_members(self, call: Call) -> Reply:
+        return await self._members(call, "c")
+
+    @handles("rocketchat.groups.addOwner")
+    async def groups_add_owner(self, call: Call) -> Reply:
+        return await self._room_role(call, "p", "owner", True)
+
+    @handles("rocketchat.groups.removeOwner")
+    async def groups_remove_owner(self, call: Call) -> Reply:
+        return await self._room_role(call, "p", "owner", False)
+
+    @handles("rocketchat.groups.addModerator")
+    async def groups_add_moderator(self, call: Call) -> Reply:
+        return await self._room_role(call, "p", "moderator", True)
+
+    @handles("rocketchat.groups.removeModerator")
+    async def groups_remove_moderator(self, call: Call) -> Reply:
+        return await self._room_role(call, "p", "moderator", False)
+
+    @handles("rocketchat.groups.addLeader")
+    async def groups_add_leader(self, call: Call) -> Reply:
+        return await self._room_role(call, "p", "leader", True)
+
+    @handles("rocketchat.groups.removeLeader")
+    async def groups_remove_leader(self, call: Call) -> Reply:
+        return await self._room_role(call, "p", "leader", False)
+
+    @handles("rocketchat.groups.kick")
+    async def groups_kick(self, call: Call) -> Reply:
+        return await self._kick(call, "p")
+
+    @handles("rocketchat.groups.setTopic")
+    async def groups_set_topic(self, call: Call) -> Reply:
+        return await self._set_text(call, "p", "topic")
+
+    @handles("rocketchat.groups.setDescription")
+    async def groups_set_description(self, call: Call) -> Reply:
+        return await self._set_text(call, "p", "description")
+
+    @handles("rocketchat.groups.setAnnouncement")
+    async def groups_set_announcement(self, call: Call) -> Reply:
+        return await self._set_text(call, "p", "announcement")
+
+    @handles("rocketchat.groups.setReadOnly")
+    async def groups_set_read_only(self, call: Call) -> Reply:
+        return await self._set_read_only(call, "p")
+
+    @handles("rocketchat.groups.rename")
+    async def groups_rename(self, call: Call) -> Reply:
+        return await self._rename(call, "p")
+
+    @handles("rocketchat.groups.archive")
+    async def groups_archive(self, call: Call) -> Reply:
+        return await self._archive(call, "p", True)
+
+    @handles("rocketchat.groups.unarchive")
+    async def groups_unarchive(self, call: Call) -> Reply:
+        return await self._archive(call, "p", False)
+
+    @handles("rocketchat.groups.delete")
+    async def groups_delete(self, call: Call) -> Reply:
+        return await self._delete_room(call, "p")
+
+    @handles("rocketchat.groups.members")
+    async def groups_members(self, call: Call) -> Reply:
+        return await self._members(call, "p")

@@ -104,6 +104,36 @@ def room(world: World, item: Room) -> dict[str, Any]:
     return body
 
 
+def room_info(world: World, item: Room) -> dict[str, Any]:
+    """channels.info / groups.info / *.create / *.list items: the rooms.get shape plus the
+    room's settings (announcement, archived, join code, custom fields)."""
+    body = room(world, item)
+    extra = item.extra
+    if "announcement" in extra:
+        body["announcement"] = str(extra["announcement"])
+    if extra.get("archived"):
+        body["archived"] = True
+    if item.t != "d":
+        body["joinCodeRequired"] = bool(extra.get("joinCode"))
+        body["customFields"] = extra.get("customFields", {})
+    return body
+
+
+def user_info(user: User, full: bool) -> dict[str, Any]:
+    """A users.info ``user``: e-mails and settings only when ``full`` (the user itself, or a
+    caller with view-full-other-user-info)."""
+    body = list_user(user)
+    body.pop("nameInsensitive", None)
+    if not full:
+        body.pop("emails", None)
+    body["utcOffset"] = int(user.utc_offset) if float(user.utc_offset).is_integer() else user.utc_offset
+    body["statusConnection"] = "online" if user.status != "offline" else "offline"
+    body["createdAt"] = iso(user.created_ms)
+    if full:
+        body["settings"] = {"preferences": user.extra.get("preferences", {})}
+    return body
+
+
 def mentions(world: World, text: str) -> list[dict[str, Any]]:
     """@username mentions of known users (and @all / @here) in a message text."""
     found: list[dict[str, Any]] = []

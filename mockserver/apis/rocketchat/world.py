@@ -15,7 +15,8 @@ beside this module)::
       ],
       "rooms": [
         {"_id": "GENERAL", "t": "c", "name": "general", "members": ["alice", "bob"],
-         "creator": "rocket.cat", "default": true, "ro": false, "topic": "...", "description": "...",
+         "creator": "rocket.cat", "owners": ["rocket.cat"], "moderators": [], "leaders": [],  # default owner: the creator
+         "default": true, "ro": false, "topic": "...", "description": "...",
          "ts": "2024-01-01T00:00:00.000Z"},
         {"t": "d", "members": ["alice", "bob"]}   # a DM: its _id is the two user ids, sorted, concatenated
       ],
@@ -54,6 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mockserver.apis.rocketchat.permissions import DEFAULT_PERMISSIONS, holds
 from mockserver.core.guard import (
     LastUse,
     expect_object,
@@ -198,6 +200,8 @@ class World:
         self.message_rooms: dict[str, list[str]] = {}  # message id -> the rooms with a message of that id
         self.removed: list[dict[str, Any]] = []
         self.settings: dict[str, int] = {}
+        self.room_roles: dict[str, dict[str, list[str]]] = {}  # room id -> user id -> owner / moderator / leader
+        self.permissions: dict[str, tuple[str, ...]] = dict(DEFAULT_PERMISSIONS)
         self._last_ms = 0
         self._seq = itertools.count(1)
 
@@ -250,6 +254,41 @@ class World:
         self.tokens.pop(token, None)
         self.last_use.forget(token)
 
+    def roles_in(self, user: User, room: Room | None) -> list[str]:
+        """The user's global roles and, in ``room``, its room roles."""
+        if room is None:
+            return user.roles
+        return user.roles + self.room_roles.get(room.id, {}).get(user.id, [])
+
+    def can(self, user: User, permission: str, room: Room | None = None) -> bool:
+        return holds(self.permissions, permission, self.roles_in(user, room))
+
+    def set_room_role(self, room: Room, user_id: str, role: str, on: bool) -> bool:
+        """Give or take a room role (False: nothing changed)."""
+        held = self.room_roles.setdefault(room.id, {}).setdefault(user_id, [])
+        if on == (role in held):
+            return False
+        if on:
+            held.append(role)
+        else:
+            held.remove(role)
+        return True
+
+    def holders(self, room: Room, role: str) -> list[str]:
+        return [uid for uid, roles in self.room_roles.get(room.id, {}).items() if role in roles and uid in room.member_set]
+
+    def remove_message(self, room_id: str, message_id: str) -> Stored | None:
+        stored = self.messages.pop((room_id, message_id), None)
+        if stored is None:
+            return None
+        self.timeline(room_id).remove(stored)
+        rooms = self.message_rooms.get(message_id, [])
+        if room_id in rooms:
+            rooms.remove(room_id)
+        if not rooms:
+            self.message_rooms.pop(message_id, None)
+        return stored
+
     def add_member(self, room: Room, user_id: str) -> bool:
         """Add a member (False: already one)."""
         if user_id in room.member_set:
@@ -264,6 +303,7 @@ class World:
             return False
         room.members.remove(user_id)
         room.member_set = frozenset(room.members)
+        self.room_roles.get(room.id, {}).pop(user_id, None)
         return True
 
     def add_room(self, room: Room) -> None:
@@ -406,8 +446,12 @@ class World:
         for key in ("topic", "description", "fname"):
             field_text(spec, key, where, "")
         created = _time(spec, "ts", where, now)
-        known = {"_id", "t", "name", "members", "creator", "ts", "_updatedAt"}
+        known = {"_id", "t", "name", "members", "creator", "ts", "_updatedAt", "owners", "moderators", "leaders"}
         creator = field_text(spec, "creator", where, "")
+        room_roles: dict[str, list[str]] = {}
+        for key, role in (("owners", "owner"), ("moderators", "moderator"), ("leaders", "leader")):
+            for index, name in enumerate(field_texts(spec, key, where)):
+                room_roles.setdefault(self._user(name, f"{where}.{key}[{index}]").id, []).append(role)
         room = Room(
             id=room_id,
             t=kind,
@@ -418,6 +462,10 @@ class World:
             updated_ms=_time(spec, "_updatedAt", where, created),
             extra={key: value for key, value in spec.items() if key not in known},
         )
+        if "owners" not in spec and room.creator is not None and kind != "d":
+            room_roles.setdefault(room.creator, []).insert(0, "owner")  # a room's creator is its owner
+        if room_roles:
+            self.room_roles[room.id] = room_roles
         self.add_room(room)
 
     def _world_message(self, spec: Mapping[str, Any], where: str, now: int) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""Rocket.Chat rooms, users and messages on real state: create, invite, roles and permissions,
+settings, lists, leaving, DMs, reactions and deletion; what one endpoint writes every read
+endpoint sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mock_support import assert_documented
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+
+ALICE_ID = "aLiCEx3kPq7RtZ2mW"
+BOB_ID = "boBy4Nq8HsK2dYe6T"
+ALICE = {"X-Auth-Token": "rc-pat-alice", "X-User-Id": ALICE_ID}  # the workspace admin
+BOB = {"X-Auth-Token": "rc-pat-bob", "X-User-Id": BOB_ID}  # a plain user
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(create_app(["rocketchat"], strict=True))
+
+
+def call(client: TestClient, endpoint: str, headers: dict[str, str], status: int = 200, **params: Any) -> Any:
+    method = (
+        "GET"
+        if endpoint.rsplit(".", maxsplit=1)[-1] in ("info", "list", "joined", "members", "history", "getPresence", "getMessage")
+        else "POST"
+    )
+    path = f"/api/v1/{endpoint}"
+    response = client.get(path, params=params, headers=headers) if method == "GET" else client.post(path, json=params, headers=headers)
+    return assert_documented(f"rocketchat.{endpoint}", response, status)
+
+
+def test_bob_creates_a_channel_invites_and_owns_it(client: TestClient) -> None:
+    room = call(client, "channels.create", BOB, name="bobs", members=["alice", "nobody"])["channel"]
+    assert room["usersCount"] == 2
+    assert room["u"]["username"] == "bob"
+    assert call(client, "channels.info", ALICE, roomName="bobs")["channel"]["_id"] == room["_id"]
+    assert "bobs" in [item["name"] for item in call(client, "channels.list.joined", ALICE)["channels"]]
+    assert call(client, "channels.create", ALICE, 400, name="bobs")["errorType"] == "error-duplicate-channel-name"
+    assert call(client, "channels.create", ALICE, 400, name="no spaces")["errorType"] == "error-invalid-room-name"
+    # the owner may rename, set a topic, moderate; a plain member may not
+    assert call(client, "channels.setTopic", BOB, roomId=room["_id"], topic="t1")["topic"] == "t1"
+    refused = call(client, "channels.setTopic", BOB, 400, roomId="GENERAL", topic="x")
+    assert refused["errorType"] == "error-action-not-allowed"
+    assert call(client, "channels.info", BOB, roomId=room["_id"])["channel"]["topic"] == "t1"
+
+
+def test_invite_needs_the_permission_and_a_real_user(client: TestClient) -> None:
+    assert call(client, "channels.invite", BOB, 400, roomId="GENERAL", userId=ALICE_ID)["errorType"] == "error-not-allowed"
+    group = call(client, "groups.create", ALICE, name="secret")["group"]
+    assert call(client, "groups.info", BOB, 400, roomId=group["_id"])["errorType"] == "error-room-not-found"
+    assert call(client, "groups.invite", ALICE, 400, roomId=group["_id"], userId="nobody")["errorType"] == "error-invalid-user"
+    assert call(client, "groups.invite", ALICE, roomName="secret", username="bob")["group"]["usersCount"] == 2
+    assert [item["name"] for item in call(client, "groups.list", BOB)["groups"]] == ["bob-private", "secret"]
+    members = call(client, "groups.members", BOB, roomId=group["_id"])
+    assert {item["username"] for item in members["members"]} == {"alice", "bob"}
+
+
+def test_room_roles_and_the_last_owner(client: TestClient) -> None:
+    room = call(client, "channels.create", BOB, name="roles", members=["alice"])["channel"]["_id"]
+    assert call(client, "channels.leave", BOB, 400, roomId=room)["errorType"] == "error-you-are-last-owner"
+    assert call(client, "channels.removeOwner", BOB, 400, roomId=room, userId=BOB_ID)["errorType"] == "error-remove-last-owner"
+    call(client, "channels.addModerator", BOB, roomId=room, userId=ALICE_ID)
+    assert call(client, "channels.addModerator", BOB, 400, roomId=room, userId=ALICE_ID)["errorType"] == "error-user-already-moderator"
+    call(client, "channels.addOwner", BOB, roomId=room, userId=ALICE_ID)
+    assert call(client, "channels.leave", BOB, roomId=room)["channel"]["usersCount"] == 1
+    assert call(client, "channels.kick", ALICE, 400, roomId=room, userId=BOB_ID)["errorType"] == "error-user-not-in-room"
+    assert call(client, "channels.removeLeader", ALICE, 400, roomId=room, userId=ALICE_ID)["errorType"] == "error-user-not-leader"
+
+
+def test_kick_archive_rename_delete(client: TestClient) -> None:
+    room = call(client, "channels.create", ALICE, name="old", members=["bob"])["channel"]["_id"]
+    assert call(client, "channels.kick", BOB, 400, roomId=room, userId=ALICE_ID)["errorType"] == "error-not-allowed"
+    assert call(client, "channels.kick", ALICE, roomId=room, userId=BOB_ID)["channel"]["usersCount"] == 1
+    assert call(client, "channels.rename", ALICE, roomId=room, name="new")["channel"]["name"] == "new"
+    assert call(client, "channels.info", ALICE, 400, roomName="old")["errorType"] == "error-room-not-found"
+    call(client, "channels.archive", ALICE, roomId=room)
+    assert call(client, "channels.archive", ALICE, 400, roomId=room)["errorType"] == "error-room-archived"
+    assert call(client, "channels.info", ALICE, roomId=room)["channel"]["archived"] is True
+    assert call(client, "channels.join", BOB, 400, roomId=room)["errorType"] == "error-room-archived"
+    call(client, "channels.unarchive", ALICE, roomId=room)
+    assert call(client, "channels.setReadOnly", ALICE, roomId=room, readOnly=True)["channel"]["ro"] is True
+    assert call(client, "channels.setReadOnly", ALICE, 400, roomId=room, readOnly=True)["errorType"] == "error-room-readonly-unchanged"
+    assert call(client, "channels.delete", BOB, 403, roomId="GENERAL")["success"] is False
+    call(client, "channels.delete", ALICE, roomId=room)
+    assert call(client, "channels.info", ALICE, 400, roomId=room)["errorType"] == "error-room-not-found"
+    removed = client.get("/api/v1/rooms.get", params={"updatedSince": "2020-01-01"}, headers=ALICE).json()["remove"]
+    assert {"_id": room} in removed
+
+
+def test_join_code(client: TestClient) -> None:
+    room = call(client, "channels.create", ALICE, name="locked")["channel"]["_id"]
+    assert call(client, "channels.setJoinCode", ALICE, roomId=room, joinCode="sesame")["channel"]["joinCodeRequired"] is True
+    assert call(client, "channels.join", BOB, 400, roomId=room, joinCode="nope")["errorType"] == "error-code-invalid"
+    assert call(client, "channels.join", BOB, roomId=room, joinCode="sesame")["channel"]["usersCount"] == 2
+
+
+def test_lists_count_and_users(client: TestClient) -> None:
+    listed = call(client, "channels.list", BOB, count="1")
+    assert (listed["count"], listed["total"]) == (1, 2)
+    assert call(client, "users.info", BOB, username="alice")["user"].get("emails") is None  # not bob's to see
+    assert call(client, "users.info", ALICE, userId=BOB_ID)["user"]["emails"][0]["address"] == "bob@example.com"
+    assert call(client, "users.info", BOB, 400, userId="nobody") == {"success": False, "error": "User not found."}
+    assert call(client, "users.info", BOB, 400)["errorType"] == "invalid-params"
+    assert call(client, "users.getPresence", BOB, userId=ALICE_ID)["presence"] == "online"
+    assert call(client, "users.getPresence", BOB)["presence"] == "offline"
+
+
+def test_dm_create_react_get_delete(client: TestClient) -> None:
+    dm = call(client, "im.create", ALICE, username="bob")["room"]
+    assert dm["rid"] == ALICE_ID + BOB_ID
+    assert call(client, "dm.create", ALICE, 400, username="nobody")["errorType"] == "error-invalid-user"
+    posted = client.post("/api/v1/chat.postMessage", json={"roomId": "GENERAL", "text": "react to me"}, headers=BOB).json()["message"]
+    call(client, "chat.react", ALICE, messageId=posted["_id"], emoji=":tada:")
+    call(client, "chat.react", BOB, messageId=posted["_id"], reaction="tada", shouldReact=True)
+    got = call(client, "chat.getMessage", ALICE, msgId=posted["_id"])["message"]
+    assert got["reactions"] == {":tada:": {"usernames": ["alice", "bob"]}}
+    call(client, "chat.react", ALICE, messageId=posted["_id"], emoji="tada")  # toggles off
+    assert call(client, "chat.getMessage", ALICE, msgId=posted["_id"])["message"]["reactions"] == {":tada:": {"usernames": ["bob"]}}
+    assert call(client, "chat.react", ALICE, 400, messageId="nope", emoji="x")["errorType"] == "error-message-not-found"
+    assert call(client, "chat.getMessage", ALICE, 400) == {"success": False, "error": 'The "msgId" query parameter must be provided.'}
+    alice_post = client.post("/api/v1/chat.postMessage", json={"roomId": "GENERAL", "text": "mine"}, headers=ALICE).json()["message"]
+    assert call(client, "chat.delete", BOB, 400, roomId="GENERAL", msgId=alice_post["_id"])["errorType"] == "error-action-not-allowed"
+    call(client, "chat.delete", ALICE, roomId="GENERAL", msgId=posted["_id"])  # an admin deletes anyone's
+    history = [item["_id"] for item in call(client, "channels.history", ALICE, roomId="GENERAL")["messages"]]
+    assert posted["_id"] not in history
+    assert alice_post["_id"] in history
+
+
+def test_server_info_by_profile() -> None:
+    assert TestClient(create_app(["rocketchat"], strict=True)).get("/api/v1/info").json() == {"version": "7.5.0"}
+    old = TestClient(create_app(["rocketchat"], strict=True, api_options={"rocketchat": {"version": "3.18.0"}}))
+    assert old.get("/api/v1/info").json() == {"version": "3.18.0"}
+    new = TestClient(create_app(["rocketchat"], strict=True, api_options={"rocketchat": {"version": "4.0.0"}}))
+    assert new.get("/api/v1/info").status_code == 404
+    assert new.get("/api/info").json() == {"version": "4.0.0", "success": True}
