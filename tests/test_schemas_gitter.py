@@ -59,6 +59,8 @@ def test_endpoint_ids_and_servers() -> None:
         "gitter.user.unreadItems.markRead",
         "gitter.stream.chatMessages",
         "gitter.stream.events",
+        "gitter.user.rooms.join",
+        "gitter.rooms.users.remove",
     }
     api = REG.api("gitter")
     assert [(s.name, s.url, s.prefix) for s in api.servers] == [
@@ -236,7 +238,19 @@ BROKEN_RESPONSES = [
     ("gitter.user.rooms.list", lambda: [with_(room("REPO"), lurk=0)]),
     ("gitter.user.unreadItems.list", lambda: without(fixture("gitter.user.unreadItems.list.200.docs.json"), "mention")),
     ("gitter.user.unreadItems.markRead", lambda: {"success": False}),
+    ("gitter.user.rooms.join", lambda: without(room("REPO"), "id")),
+    ("gitter.rooms.users.remove", lambda: {"success": "true"}),
 ]
+
+VALID_RESPONSES = [  # endpoints of issue 15 without a documented example: a reply as the mock renders it
+    ("gitter.user.rooms.join", lambda: room("REPO")),
+    ("gitter.rooms.users.remove", lambda: {"success": True}),
+]
+
+
+@pytest.mark.parametrize(("endpoint_id", "make"), VALID_RESPONSES, ids=[row[0] for row in VALID_RESPONSES])
+def test_valid_response_accepted(endpoint_id: str, make: Any) -> None:
+    assert REG.response_errors(endpoint_id, 200, make()) == []
 
 
 @pytest.mark.parametrize(("endpoint_id", "make"), BROKEN_RESPONSES, ids=[row[0] for row in BROKEN_RESPONSES])
@@ -273,7 +287,23 @@ BROKEN_REQUESTS = [
     ("gitter.rooms.chatMessages.list", {"limit": "fifty"}, "limit travels as a digit string"),
     ("gitter.rooms.chatMessages.list", {"beforeId": "None"}, "beforeId is a message id"),
     ("gitter.rooms.users.list", {"skip": "-1"}, "skip is a digit string"),
+    ("gitter.user.rooms.join", {}, "id is required"),
+    ("gitter.user.rooms.join", {"id": "lobby"}, "id is like an ObjectId"),
 ]
+
+VALID_REQUESTS = [
+    ("gitter.rooms.chatMessages.create", {"text": "hi", "status": "true"}, "form status"),
+    ("gitter.rooms.chatMessages.create", {"text": "x" * 4096, "status": None, "v": 0, "html": ""}, "longest text, zero-valued extras"),
+    ("gitter.rooms.chatMessages.update", {}, "missing text means empty"),
+    ("gitter.rooms.chatMessages.update", {"text": ""}, "empty text"),
+    ("gitter.user.unreadItems.markRead", {"chat": ["5f3000000000000000000201"], "mention": None}, "mention null"),
+    ("gitter.user.rooms.join", {"id": "5f2000000000000000000004", "source": "~roomlist", "name": ""}, "join by id"),
+]
+
+
+@pytest.mark.parametrize(("endpoint_id", "params", "why"), VALID_REQUESTS, ids=[row[2] for row in VALID_REQUESTS])
+def test_valid_request_accepted(endpoint_id: str, params: Any, why: str) -> None:
+    assert REG.request_errors(endpoint_id, params) == [], why
 
 
 @pytest.mark.parametrize(("endpoint_id", "params", "why"), BROKEN_REQUESTS, ids=[row[2] for row in BROKEN_REQUESTS])

@@ -175,6 +175,28 @@ def mark_read(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"chat": [str(page[0]["id"])]}, path={"userId": found.first("userId"), "roomId": room})
 
 
+@SPECS.request_for("gitter.user.rooms.join", writes=True)
+def user_rooms_join(ctx: Ctx) -> RequestSpec:
+    """Joins a room the user is in already (the server answers it again): nothing changes."""
+    return RequestSpec({"id": write_room(ctx.target, ctx.credential, ctx.found)}, path={"userId": ctx.found.first("userId")})
+
+
+@SPECS.request_for("gitter.rooms.users.remove", writes=True)
+def room_users_remove(ctx: Ctx) -> RequestSpec:
+    """Leaves the last room with a uri, joined again by id first (a leave on a live service
+    would not be undone, so it is built only against the mock)."""
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("leaving a live room is not undone by the suite; run it against the mock")
+    found = ctx.found
+    uris = found.params.get("uri") or []
+    if not uris:
+        raise CannotBuild("the user is in no room with a uri")
+    room = found.params["roomId"][len(uris) - 1]
+    user = found.first("userId")
+    ctx.target.call("gitter.user.rooms.join", {"id": room}, path={"userId": user}, credential=ctx.credential, expect_error=False)
+    return RequestSpec(path={"roomId": room, "userId": user})
+
+
 @SPECS.request_for("gitter.stream.chatMessages", "gitter.stream.events")
 def stream(ctx: Ctx) -> RequestSpec:
     # never sent with good credentials by the generic tests (a stream does not end); the
@@ -225,6 +247,16 @@ def unknown_user_unread(ctx: Ctx) -> RequestSpec:
 def unknown_user_mark_read(ctx: Ctx) -> RequestSpec:
     message = (ctx.found.params.get("messageId") or [UNKNOWN_ID])[0]
     return RequestSpec({"chat": [message]}, path={"userId": UNKNOWN_ID, "roomId": _room_or_unknown(ctx.found)})
+
+
+@SPECS.unknown_id_for("gitter.user.rooms.join")
+def join_unknown_id(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"id": UNKNOWN_ID}, path={"userId": ctx.found.first("userId")})
+
+
+@SPECS.unknown_id_for("gitter.rooms.users.remove")
+def remove_from_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"roomId": UNKNOWN_ID, "userId": ctx.found.first("userId")})
 
 
 def _room_or_unknown(found: Discovery) -> str:

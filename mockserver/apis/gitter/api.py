@@ -224,10 +224,7 @@ class GitterApi(BaseApi[World]):
             room = None  # a private room of others is answered as an unknown uri: no existence oracle
         if room is None:
             room = self._one_to_one(call, uri)
-        if not room.is_member(me.id):
-            room.add_member(me.id, timestamp(self.store.clock))
-            room.event_log.append(("create", "users", me.id))
-            self._publish(room, EVENTS)
+        self._join(room, me)
         return JsonReply(HTTPStatus.OK, render.room(world, room, me.id))
 
     def _one_to_one(self, call: Call, uri: str) -> Room:
@@ -326,6 +323,37 @@ class GitterApi(BaseApi[World]):
         world, me = self.world, self._own_user(call)
         rooms = [render.room(world, room, me.id, full=True) for room in world.rooms.values() if room.is_member(me.id)]
         return JsonReply(HTTPStatus.OK, rooms)
+
+    @handles("gitter.user.rooms.join")
+    async def user_rooms_join(self, call: Call) -> Reply:
+        """Join by id (user/troupes.js create); a private room of others is an unknown id."""
+        world, me = self.world, self._own_user(call)
+        room = world.rooms.get(str(call.params.get("id", "")))
+        if room is None or (room.security == PRIVATE and not room.is_member(me.id)) or (room.one_to_one and not room.is_member(me.id)):
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+        self._join(room, me)
+        return JsonReply(HTTPStatus.OK, render.room(world, room, me.id, full=True))
+
+    def _join(self, room: Room, me: User) -> None:
+        if not room.is_member(me.id):
+            room.add_member(me.id, timestamp(self.store.clock))
+            room.event_log.append(("create", "users", me.id))
+            self._publish(room, EVENTS)
+
+    @handles("gitter.rooms.users.remove")
+    async def room_users_remove(self, call: Call) -> Reply:
+        """Leave (rooms/users.js destroy); removing someone else takes a room admin."""
+        room, me = self._room(call), self._me(call)
+        target = call.path_params.get("userId", "")
+        target = me.id if target == "me" else target
+        if target != me.id and me.id not in room.admins:
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.FORBIDDEN))
+        if not room.is_member(target):
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+        room.remove_member(target)
+        room.event_log.append(("remove", "users", target))
+        self._publish(room, EVENTS)
+        return JsonReply(HTTPStatus.OK, {"success": True})
 
     def _unread_room(self, call: Call, me: User) -> Room | None:
         room = self.world.rooms.get(call.path_params.get("roomId", ""))

@@ -135,6 +135,14 @@ class Room:
         self.unread_mentions.setdefault(user_id, {})
         self.last_access.setdefault(user_id, when)
 
+    def remove_member(self, user_id: str) -> None:
+        """``user_id`` leaves: membership, admin role and unread state go; messages stay."""
+        self.members.pop(user_id, None)
+        self.admins.discard(user_id)
+        self.unread.pop(user_id, None)
+        self.unread_mentions.pop(user_id, None)
+        self.last_access.pop(user_id, None)
+
     def add_message(self, message: Message) -> None:
         """Append ``message`` (use :meth:`World.add_message`, which also indexes its id)."""
         self.positions[message.id] = len(self.messages)
