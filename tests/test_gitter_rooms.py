@@ -94,3 +94,86 @@ def test_leave_refusals(client: TestClient) -> None:
     assert_documented("gitter.rooms.users.remove", stranger, 404)
     json_header = client.delete(f"/v1/rooms/{LOBBY}/users/{BOB_ID}", headers={**auth(BOB_TOKEN), "Content-Type": "application/json"})
     assert_documented("gitter.rooms.users.remove", json_header, 200)  # go-gitter: Content-Type on a DELETE
+
+
+# a room by id, its update and deletion ------------------------------------------------------------------
+def test_room_by_id(client: TestClient) -> None:
+    room = assert_documented("gitter.rooms.get", client.get(f"/v1/rooms/{REPO}", headers=auth()), 200)
+    assert (room["id"], room["uri"], room["userCount"]) == (REPO, "chatmock/chatmock", 2)
+    assert_documented("gitter.rooms.get", client.get(f"/v1/rooms/{BOB_ONLY}", headers=auth()), 404)
+    assert_documented("gitter.rooms.get", client.get(f"/v1/rooms/{UNKNOWN_ID}", headers=auth()), 404)
+
+
+def test_room_update_applies_only_the_fields_present(client: TestClient) -> None:
+    """gitterpy's Rooms.update sends form topic (noindex and tags only when not None)."""
+    updated = client.put(f"/v1/rooms/{REPO}", data={"topic": "new topic"}, headers=auth())
+    body = assert_documented("gitter.rooms.update", updated, 200)
+    assert (body["topic"], body["tags"], body.get("noindex", False)) == ("new topic", ["python", "testing"], False)
+    tagged = client.put(f"/v1/rooms/{REPO}", json={"tags": "a, b", "noindex": True}, headers=auth())
+    body = assert_documented("gitter.rooms.update", tagged, 200)
+    assert (body["topic"], body["tags"], body["noindex"]) == ("new topic", ["a", "b"], True)
+    assert client.get(f"/v1/rooms/{REPO}", headers=auth(BOB_TOKEN)).json()["topic"] == "new topic"
+    refused = client.put(f"/v1/rooms/{ORG}", json={"topic": "not mine"}, headers=auth())
+    assert assert_documented("gitter.rooms.update", refused, 403) == {"error": "Forbidden"}
+    bad = client.put(f"/v1/rooms/{REPO}", json={"noindex": "maybe"}, headers=auth())
+    assert "noindex" in assert_documented("gitter.rooms.update", bad, 400)["error"]
+
+
+def test_room_delete_by_an_admin(client: TestClient) -> None:
+    refused = client.delete(f"/v1/rooms/{ORG}", headers=auth())
+    assert assert_documented("gitter.rooms.delete", refused, 403) == {"error": "Forbidden"}
+    deleted = client.delete(f"/v1/rooms/{REPO}", headers=auth())
+    assert assert_documented("gitter.rooms.delete", deleted, 200) == {"success": True}
+    assert REPO not in room_ids(client) | room_ids(client, BOB_TOKEN)
+    assert_documented("gitter.rooms.get", client.get(f"/v1/rooms/{REPO}", headers=auth()), 404)
+    gone = client.post("/v1/rooms", json={"uri": "chatmock/chatmock"}, headers=auth())
+    assert_documented("gitter.rooms.join", gone, 404)
+
+
+# the user's own settings of a room ---------------------------------------------------------------------
+def test_favourite_and_mode(client: TestClient) -> None:
+    path = f"/v1/user/{ALICE_ID}/rooms"
+    first = client.patch(f"{path}/{REPO}", json={"favourite": True}, headers=auth())
+    assert assert_documented("gitter.user.rooms.update", first, 200)["favourite"] == 1
+    second = client.put(f"{path}/{ORG}", data={"favourite": "1"}, headers=auth())  # the deprecated PUT, form-encoded
+    assert assert_documented("gitter.user.rooms.update", second, 200)["favourite"] == 1
+    assert client.get(f"/v1/rooms/{REPO}", headers=auth()).json()["favourite"] == 2  # moved down
+    assert "favourite" not in client.get(f"/v1/rooms/{REPO}", headers=auth(BOB_TOKEN)).json()  # alice's own
+    off = client.patch(f"{path}/{REPO}", json={"favourite": False, "mode": "mute"}, headers=auth())
+    body = assert_documented("gitter.user.rooms.update", off, 200)
+    assert ("favourite" not in body, body["lurk"]) == (True, True)
+    back = client.patch(f"{path}/{REPO}", json={"mode": "all"}, headers=auth())
+    assert assert_documented("gitter.user.rooms.update", back, 200)["lurk"] is False
+    bad = client.patch(f"{path}/{REPO}", json={"mode": "loud"}, headers=auth())
+    assert "mode" in assert_documented("gitter.user.rooms.update", bad, 400)["error"]
+    assert_documented("gitter.user.rooms.update", client.patch(f"{path}/{BOB_ONLY}", json={"mode": "all"}, headers=auth()), 404)
+    other = client.patch(f"/v1/user/{BOB_ID}/rooms/{REPO}", json={"mode": "all"}, headers=auth())
+    assert_documented("gitter.user.rooms.update", other, 403)
+
+
+def test_mark_all_read(client: TestClient) -> None:
+    path = f"/v1/user/{BOB_ID}/rooms/{REPO}/unreadItems"
+    client.post(f"/v1/rooms/{REPO}/chatMessages", json={"text": "hi @bob"}, headers=auth())
+    before = client.get(path, headers=auth(BOB_TOKEN)).json()
+    assert before["chat"]
+    assert before["mention"]
+    marked = client.delete(f"{path}/all", headers=auth(BOB_TOKEN))
+    assert assert_documented("gitter.user.unreadItems.markAllRead", marked, 200) == {"success": True}
+    assert client.get(path, headers=auth(BOB_TOKEN)).json() == {"chat": [], "mention": []}
+    room = next(room for room in client.get("/v1/rooms", headers=auth(BOB_TOKEN)).json() if room["id"] == REPO)
+    assert (room["unreadItems"], room["mentions"]) == (0, 0)
+    other = client.delete(f"/v1/user/{ALICE_ID}/rooms/{REPO}/unreadItems/all", headers=auth(BOB_TOKEN))
+    assert_documented("gitter.user.unreadItems.markAllRead", other, 403)
+    hidden = client.delete(f"/v1/user/{ALICE_ID}/rooms/{BOB_ONLY}/unreadItems/all", headers=auth())
+    assert_documented("gitter.user.unreadItems.markAllRead", hidden, 404)
+
+
+# user resources ------------------------------------------------------------------------------------------
+def test_user_by_id_and_channels(client: TestClient) -> None:
+    me = assert_documented("gitter.user.show", client.get(f"/v1/user/{ALICE_ID}", headers=auth()), 200)
+    assert (me["id"], me["username"], me["providers"]) == (ALICE_ID, "alice", ["github"])
+    assert assert_documented("gitter.user.me", client.get("/v1/user/me", headers=auth()), 200)["id"] == ALICE_ID
+    assert_documented("gitter.user.show", client.get(f"/v1/user/{BOB_ID}", headers=auth()), 403)
+    channels = assert_documented("gitter.user.channels", client.get(f"/v1/user/{BOB_ID}/channels", headers=auth(BOB_TOKEN)), 200)
+    assert [room["uri"] for room in channels] == ["bob/private"]
+    assert assert_documented("gitter.user.channels", client.get("/v1/user/me/channels", headers=auth()), 200) == []

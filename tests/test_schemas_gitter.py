@@ -61,6 +61,13 @@ def test_endpoint_ids_and_servers() -> None:
         "gitter.stream.events",
         "gitter.user.rooms.join",
         "gitter.rooms.users.remove",
+        "gitter.rooms.get",
+        "gitter.rooms.update",
+        "gitter.rooms.delete",
+        "gitter.user.unreadItems.markAllRead",
+        "gitter.user.rooms.update",
+        "gitter.user.show",
+        "gitter.user.channels",
     }
     api = REG.api("gitter")
     assert [(s.name, s.url, s.prefix) for s in api.servers] == [
@@ -240,11 +247,25 @@ BROKEN_RESPONSES = [
     ("gitter.user.unreadItems.markRead", lambda: {"success": False}),
     ("gitter.user.rooms.join", lambda: without(room("REPO"), "id")),
     ("gitter.rooms.users.remove", lambda: {"success": "true"}),
+    ("gitter.rooms.get", lambda: with_(room("REPO"), oneToOne="no")),
+    ("gitter.rooms.update", lambda: with_(room("REPO"), tags="a,b")),
+    ("gitter.rooms.delete", lambda: {}),
+    ("gitter.user.unreadItems.markAllRead", lambda: {"success": 1}),
+    ("gitter.user.rooms.update", lambda: with_(room("REPO"), favourite=True)),
+    ("gitter.user.show", lambda: without(fixture("gitter.user.get.200.json")[0], "username")),
+    ("gitter.user.channels", lambda: with_(room("REPO"), id=1)),
 ]
 
 VALID_RESPONSES = [  # endpoints of issue 15 without a documented example: a reply as the mock renders it
     ("gitter.user.rooms.join", lambda: room("REPO")),
     ("gitter.rooms.users.remove", lambda: {"success": True}),
+    ("gitter.rooms.get", lambda: room("REPO")),
+    ("gitter.rooms.update", lambda: with_(room("REPO"), noindex=True)),
+    ("gitter.rooms.delete", lambda: {"success": True}),
+    ("gitter.user.unreadItems.markAllRead", lambda: {"success": True}),
+    ("gitter.user.rooms.update", lambda: with_(room("REPO"), favourite=2, lurk=True)),
+    ("gitter.user.show", lambda: with_(fixture("gitter.user.get.200.json")[0], providers=["github"])),
+    ("gitter.user.channels", lambda: [room("REPO")]),
 ]
 
 
@@ -289,6 +310,10 @@ BROKEN_REQUESTS = [
     ("gitter.rooms.users.list", {"skip": "-1"}, "skip is a digit string"),
     ("gitter.user.rooms.join", {}, "id is required"),
     ("gitter.user.rooms.join", {"id": "lobby"}, "id is like an ObjectId"),
+    ("gitter.rooms.update", {"noindex": "maybe"}, "noindex is a boolean"),
+    ("gitter.rooms.update", {"topic": ["a"]}, "topic is a string"),
+    ("gitter.user.rooms.update", {"mode": "loud"}, "mode is one of the server's modes"),
+    ("gitter.user.rooms.update", {"favourite": "first"}, "favourite is a position or a boolean"),
 ]
 
 VALID_REQUESTS = [
@@ -298,6 +323,8 @@ VALID_REQUESTS = [
     ("gitter.rooms.chatMessages.update", {"text": ""}, "empty text"),
     ("gitter.user.unreadItems.markRead", {"chat": ["5f3000000000000000000201"], "mention": None}, "mention null"),
     ("gitter.user.rooms.join", {"id": "5f2000000000000000000004", "source": "~roomlist", "name": ""}, "join by id"),
+    ("gitter.rooms.update", {"topic": "t", "noindex": "true", "tags": "a,b"}, "gitterpy's form update"),
+    ("gitter.user.rooms.update", {"favourite": "1", "mode": "mention", "updateLastAccess": True}, "favourite and mode"),
 ]
 
 

@@ -197,6 +197,49 @@ def room_users_remove(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"roomId": room, "userId": user})
 
 
+@SPECS.request_for("gitter.rooms.get")
+def rooms_get(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"roomId": ctx.found.first("roomId")})
+
+
+def _mock_only(ctx: Ctx, what: str) -> None:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild(f"{what} on a live service is not undone by the suite (and needs room admin rights); run it against the mock")
+
+
+@SPECS.request_for("gitter.rooms.update", writes=True)
+def rooms_update(ctx: Ctx) -> RequestSpec:
+    """Sets the first room's topic to what it is (the mock's default user is that room's admin)."""
+    _mock_only(ctx, "changing a room")
+    room = ctx.found.first("roomId")
+    current = ctx.target.call("gitter.rooms.get", path={"roomId": room}, credential=ctx.credential, expect_error=False).json()
+    return RequestSpec({"topic": str(current.get("topic", ""))}, path={"roomId": room})
+
+
+@SPECS.request_for("gitter.rooms.delete", writes=True)
+def rooms_delete(ctx: Ctx) -> RequestSpec:
+    _mock_only(ctx, "deleting a room")
+    return RequestSpec(path={"roomId": ctx.found.first("roomId")})
+
+
+@SPECS.request_for("gitter.user.unreadItems.markAllRead", writes=True)
+def unread_mark_all(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"userId": ctx.found.first("userId"), "roomId": write_room(ctx.target, ctx.credential, ctx.found)})
+
+
+@SPECS.request_for("gitter.user.rooms.update", writes=True)
+def user_rooms_update(ctx: Ctx) -> RequestSpec:
+    """Notification mode "all", the default: nothing changes for a user who never set one."""
+    return RequestSpec(
+        {"mode": "all"}, path={"userId": ctx.found.first("userId"), "roomId": write_room(ctx.target, ctx.credential, ctx.found)}
+    )
+
+
+@SPECS.request_for("gitter.user.show", "gitter.user.channels")
+def user_resource(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"userId": ctx.found.first("userId")})
+
+
 @SPECS.request_for("gitter.stream.chatMessages", "gitter.stream.events")
 def stream(ctx: Ctx) -> RequestSpec:
     # never sent with good credentials by the generic tests (a stream does not end); the
@@ -257,6 +300,31 @@ def join_unknown_id(ctx: Ctx) -> RequestSpec:
 @SPECS.unknown_id_for("gitter.rooms.users.remove")
 def remove_from_unknown_room(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"roomId": UNKNOWN_ID, "userId": ctx.found.first("userId")})
+
+
+@SPECS.unknown_id_for("gitter.rooms.get", "gitter.rooms.delete")
+def unknown_room_path(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"roomId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.rooms.update")
+def update_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"topic": "nowhere"}, path={"roomId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.user.unreadItems.markAllRead")
+def mark_all_unknown_room(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"userId": ctx.found.first("userId"), "roomId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.user.rooms.update")
+def user_rooms_update_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"mode": "all"}, path={"userId": ctx.found.first("userId"), "roomId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.user.show", "gitter.user.channels")
+def unknown_user_resource(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"userId": UNKNOWN_ID})
 
 
 def _room_or_unknown(found: Discovery) -> str:

@@ -13,6 +13,7 @@ from mockserver.apis.gitter.markup import MarkupCache
 from mockserver.apis.gitter.world import (
     ONETOONE,
     PRIVATE,
+    USER_CHANNEL,
     WORLD_FILE,
     IdMaker,
     Message,
@@ -213,6 +214,39 @@ class GitterApi(BaseApi[World]):
             shown = [body for body in shown if query in f"{body['name']} {body.get('uri', '')} {body['topic']}".lower()]
         return JsonReply(HTTPStatus.OK, shown)
 
+    @handles("gitter.rooms.get")
+    async def rooms_get(self, call: Call) -> Reply:
+        room = self._room(call)
+        return JsonReply(HTTPStatus.OK, render.room(self.world, room, self._me(call).id, full=True))
+
+    def _admin_room(self, call: Call) -> Room:
+        room = self._room(call)
+        if self._me(call).id not in room.admins:
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.FORBIDDEN))
+        return room
+
+    @handles("gitter.rooms.update")
+    async def rooms_update(self, call: Call) -> Reply:
+        """Only the fields present are applied (rooms/index.js update: hasOwnProperty)."""
+        world, room, me, params = self.world, self._admin_room(call), self._me(call), call.params
+        if "topic" in params:
+            room.topic = str(params["topic"])
+        if "noindex" in params:
+            room.noindex = params["noindex"] in STATUS_TRUE
+        if "tags" in params:
+            tags = params["tags"]
+            listed = tags if isinstance(tags, list) else str(tags).split(",")
+            room.tags = [tag.strip() for tag in listed if tag.strip()]
+        room.v += 1
+        return JsonReply(HTTPStatus.OK, render.room(world, room, me.id, full=True))
+
+    @handles("gitter.rooms.delete")
+    async def rooms_delete(self, call: Call) -> Reply:
+        world, room = self.world, self._admin_room(call)
+        world.remove_room(room)
+        self._publish(room, EVENTS)
+        return JsonReply(HTTPStatus.OK, {"success": True})
+
     @handles("gitter.rooms.join")
     async def rooms_join(self, call: Call) -> Reply:
         world, me = self.world, self._me(call)
@@ -241,6 +275,74 @@ class GitterApi(BaseApi[World]):
             room.add_member(other.id, now)
             world.add_room(room)
         return room
+
+    @handles("gitter.user.show")
+    async def user_show(self, call: Call) -> Reply:
+        me = self._own_user(call)
+        return JsonReply(HTTPStatus.OK, {**render.user(me), "providers": list(me.providers)})
+
+    @handles("gitter.user.channels")
+    async def user_channels(self, call: Call) -> Reply:
+        """The USER_CHANNEL rooms under the user's name that they belong to [inferred]."""
+        world, me = self.world, self._own_user(call)
+        prefix = f"{me.username}/"
+        rooms = [
+            render.room(world, room, me.id, full=True)
+            for room in world.rooms.values()
+            if room.github_type == USER_CHANNEL and room.uri is not None and room.uri.startswith(prefix) and room.is_member(me.id)
+        ]
+        return JsonReply(HTTPStatus.OK, rooms)
+
+    @handles("gitter.user.rooms.update")
+    async def user_rooms_update(self, call: Call) -> Reply:
+        """favourite, mode, updateLastAccess (user/troupes.js performUpdateToUserRoom)."""
+        world, me, params = self.world, self._own_user(call), call.params
+        room = self._unread_room(call, me)
+        if room is None:
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+        if "favourite" in params:
+            self._favourite(room, me.id, params["favourite"])
+        if "mode" in params:
+            mode = str(params["mode"])
+            mode = "announcement" if mode == "mention" else mode
+            if mode in ("all", "default"):
+                room.modes.pop(me.id, None)
+            else:
+                room.modes[me.id] = mode
+        if "updateLastAccess" in params:
+            room.last_access[me.id] = timestamp(self.store.clock)
+        return JsonReply(HTTPStatus.OK, render.room(world, room, me.id, full=True))
+
+    def _favourite(self, room: Room, user_id: str, value: Any) -> None:
+        """A position (1 first; the others move down), true (after the last), or off."""
+        if value in (False, None, 0, "false", "0", ""):
+            room.favourites.pop(user_id, None)
+            return
+        mine = [place for place in self.world.rooms.values() if user_id in place.favourites and place is not room]
+        if value in (True, "true"):
+            room.favourites[user_id] = max((place.favourites[user_id] for place in mine), default=0) + 1
+            return
+        position = int(value)
+        for place in mine:
+            if place.favourites[user_id] >= position:
+                place.favourites[user_id] += 1
+        room.favourites[user_id] = position
+
+    @handles("gitter.user.unreadItems.markAllRead")
+    async def unread_mark_all(self, call: Call) -> Reply:
+        me = self._own_user(call)
+        room = self._unread_room(call, me)
+        if room is None:
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+        unread = room.unread.get(me.id) or {}
+        for ident in unread:
+            message = room.by_id.get(ident)
+            if message is not None:
+                message.read_by.add(me.id)
+        room.unread[me.id] = {}
+        room.unread_mentions[me.id] = {}
+        room.last_access[me.id] = timestamp(self.store.clock)
+        return JsonReply(HTTPStatus.OK, {"success": True})
 
     @handles("gitter.rooms.users.list")
     async def room_users(self, call: Call) -> Reply:

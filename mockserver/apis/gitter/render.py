@@ -44,6 +44,15 @@ def other_party(world: World, room: Room, viewer: str) -> User:
     return world.users[other]
 
 
+def _membership(body: dict[str, Any], place: Room, viewer: str) -> None:
+    """The viewer's own settings of the room: lurk (mode "mute") and favourite (a position)."""
+    body["lurk"] = place.modes.get(viewer) == "mute" if place.modes else False
+    if place.favourites:
+        favourite = place.favourites.get(viewer)
+        if favourite is not None:
+            body["favourite"] = favourite
+
+
 def room(world: World, place: Room, viewer: str, *, full: bool = False) -> dict[str, Any]:
     """A Room as ``viewer`` sees it; ``full`` adds userCount/lastAccessTime on ONETOONE rooms
     (as /v1/user/:userId/rooms shows them, gitterHQ/docs 06)."""
@@ -58,7 +67,7 @@ def room(world: World, place: Room, viewer: str, *, full: bool = False) -> dict[
             body["userCount"] = len(place.members)
         body["unreadItems"] = len(unread) if unread else 0
         body["mentions"] = len(mentioned) if mentioned else 0
-        body["lurk"] = False
+        _membership(body, place, viewer)
         body["url"] = f"/{other.username}"
         body["githubType"] = place.github_type
         if last is not None and full:
@@ -78,6 +87,9 @@ def room(world: World, place: Room, viewer: str, *, full: bool = False) -> dict[
         "url": f"/{place.uri}",
         "githubType": place.github_type,
     }
+    _membership(body, place, viewer)
+    if place.noindex:
+        body["noindex"] = True
     if last is not None:
         body["lastAccessTime"] = last
     body["security"] = place.security

@@ -63,6 +63,7 @@ from mockserver.core.worlds import Credentials, WorldError, entries, first, give
 WORLD_FILE = Path(__file__).with_name("world.json")
 DEFAULT_RATE_LIMIT = 100
 ONETOONE = "ONETOONE"
+USER_CHANNEL = "USER_CHANNEL"
 PRIVATE = "PRIVATE"
 GITHUB_TYPES = frozenset({"ORG", "REPO", ONETOONE, "ORG_CHANNEL", "REPO_CHANNEL", "USER_CHANNEL"})  # _defs.json Room.githubType
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -121,6 +122,9 @@ class Room:
     message_log: list[str] = field(default_factory=list)  # stream chatMessages: new message ids
     event_log: list[tuple[str, str, str]] = field(default_factory=list)  # stream events: (operation, resource, id)
     v: int = 1
+    noindex: bool = False  # hidden from room search (PUT /v1/rooms/:id noindex)
+    favourites: dict[str, int] = field(default_factory=dict)  # user id -> favourite position (1 first)
+    modes: dict[str, str] = field(default_factory=dict)  # user id -> notification mode other than "all"
 
     @property
     def one_to_one(self) -> bool:
@@ -136,7 +140,9 @@ class Room:
         self.last_access.setdefault(user_id, when)
 
     def remove_member(self, user_id: str) -> None:
-        """``user_id`` leaves: membership, admin role and unread state go; messages stay."""
+        """``user_id`` leaves: membership, admin role, unread state and settings go; messages stay."""
+        self.favourites.pop(user_id, None)
+        self.modes.pop(user_id, None)
         self.members.pop(user_id, None)
         self.admins.discard(user_id)
         self.unread.pop(user_id, None)
@@ -207,6 +213,15 @@ class World:
             self.uris[room.uri.lower()] = room.id
         if room.one_to_one and len(room.members) == 2:
             self.pairs[frozenset(room.members)] = room.id
+
+    def remove_room(self, room: Room) -> None:
+        """Delete ``room`` (its ids stay taken: an id is never given twice)."""
+        self.rooms.pop(room.id, None)
+        if room.uri is not None and self.uris.get(room.uri.lower()) == room.id:
+            del self.uris[room.uri.lower()]
+        pair = frozenset(room.members)
+        if self.pairs.get(pair) == room.id:
+            del self.pairs[pair]
 
     def add_message(self, room: Room, message: Message) -> None:
         room.add_message(message)
