@@ -26,7 +26,7 @@ def client() -> TestClient:
 def call(client: TestClient, endpoint: str, headers: dict[str, str], status: int = 200, **params: Any) -> Any:
     method = (
         "GET"
-        if endpoint.rsplit(".", maxsplit=1)[-1] in ("info", "list", "joined", "members", "history", "getPresence", "getMessage")
+        if endpoint.rsplit(".", maxsplit=1)[-1] in ("info", "list", "joined", "members", "history", "getPresence", "getMessage", "get")
         else "POST"
     )
     path = f"/api/v1/{endpoint}"
@@ -138,3 +138,96 @@ def test_server_info_by_profile() -> None:
     new = TestClient(create_app(["rocketchat"], strict=True, api_options={"rocketchat": {"version": "4.0.0"}}))
     assert new.get("/api/v1/info").status_code == 404
     assert new.get("/api/info").json() == {"version": "4.0.0", "success": True}
+
+
+def test_users_administration(client: TestClient) -> None:
+    new: dict[str, Any] = {"name": "Carol", "username": "carol", "email": "carol@example.com", "password": "carol-password"}
+    assert call(client, "users.create", BOB, 400, **new)["errorType"] == "error-action-not-allowed"
+    carol = call(client, "users.create", ALICE, **new)["user"]
+    assert call(client, "users.create", ALICE, 400, **new)["errorType"] == "error-field-unavailable"
+    assert "carol" in {
+        item["username"] for item in call(client, "channels.members", ALICE, roomId="GENERAL")["members"]
+    }  # joined the default channel
+    login = client.post("/api/v1/login", json={"username": "carol", "password": "carol-password"})
+    assert login.status_code == 200
+    assert call(client, "users.update", BOB, 400, userId=carol["_id"], data={"name": "x"})["errorType"] == "error-action-not-allowed"
+    updated = call(client, "users.update", ALICE, userId=carol["_id"], data={"name": "Carol C", "username": "carolc"})["user"]
+    assert (updated["name"], updated["username"]) == ("Carol C", "carolc")
+    assert call(client, "users.info", BOB, username="carolc")["user"]["_id"] == carol["_id"]
+    call(client, "users.setAvatar", BOB, avatarUrl="https://example.com/bob.png")
+    assert (
+        call(client, "users.setAvatar", BOB, 400, userId="alice", avatarUrl="https://example.com/x.png")["errorType"] == "error-not-allowed"
+    )
+    assert call(client, "users.createToken", BOB, 400, userId=carol["_id"])["errorType"] == "error-not-authorized"
+    token = call(client, "users.createToken", ALICE, username="carolc")["data"]
+    assert (
+        client.get("/api/v1/me", headers={"X-Auth-Token": token["authToken"], "X-User-Id": token["userId"]}).json()["username"] == "carolc"
+    )
+    assert call(client, "users.delete", BOB, 403, userId=carol["_id"]) == {"success": False, "error": "unauthorized"}
+    call(client, "users.delete", ALICE, userId=carol["_id"])
+    assert client.get("/api/v1/me", headers={"X-Auth-Token": token["authToken"], "X-User-Id": token["userId"]}).status_code == 401
+    assert call(client, "users.info", ALICE, 400, userId=carol["_id"])["error"] == "User not found."
+
+
+def test_register_only_when_the_form_is_public() -> None:
+    body = {"username": "dave", "email": "dave@example.com", "pass": "dave-password", "name": "Dave"}
+    open_client = TestClient(create_app(["rocketchat"], strict=True))
+    assert (
+        assert_documented("rocketchat.users.register", open_client.post("/api/v1/users.register", json=body))["user"]["username"] == "dave"
+    )
+    closed = TestClient(
+        create_app(["rocketchat"], strict=True, seed={"rocketchat": {"serverSettings": {"Accounts_RegistrationForm": "Disabled"}}})
+    )
+    refused = assert_documented("rocketchat.users.register", closed.post("/api/v1/users.register", json=body), 400)
+    assert refused["errorType"] == "error-user-registration-disabled"
+
+
+def test_create_token_needs_the_secret_from_8() -> None:
+    client = TestClient(create_app(["rocketchat"], strict=True, api_options={"rocketchat": {"version": "8.0.0"}}))
+    no_secret = client.post("/api/v1/users.createToken", json={"userId": BOB_ID}, headers=ALICE)
+    assert assert_documented("rocketchat.users.createToken", no_secret, 400)["errorType"] == "error-not-authorized"
+    good = client.post("/api/v1/users.createToken", json={"userId": BOB_ID, "secret": "chatmock-token-secret"}, headers=ALICE)
+    assert assert_documented("rocketchat.users.createToken", good)["data"]["userId"] == BOB_ID
+    old = TestClient(create_app(["rocketchat"], strict=True, api_options={"rocketchat": {"version": "7.5.0"}}))
+    assert old.post("/api/v1/users.createToken", data={"userId": BOB_ID}, headers=ALICE).status_code == 200  # the Go SDK's form
+
+
+def test_subscriptions_count_unread_until_read(client: TestClient) -> None:
+    def general() -> dict[str, Any]:
+        subs = call(client, "subscriptions.get", ALICE)["update"]
+        return next(sub for sub in subs if sub["rid"] == "GENERAL")
+
+    before = general()["unread"]
+    client.post("/api/v1/chat.postMessage", json={"roomId": "GENERAL", "text": "hey @alice"}, headers=BOB)
+    after = general()
+    assert after["unread"] == before + 1
+    assert after["alert"] is True
+    assert after["userMentions"] >= 1
+    call(client, "subscriptions.read", ALICE, rid="GENERAL")
+    assert general()["unread"] == 0
+    assert call(client, "subscriptions.read", BOB, 400, roomId="bObPr7vGtK4sQw9Zn" + "x")["errorType"] == "error-invalid-subscription"
+
+
+def test_rooms_info_leave_and_direct_messages(client: TestClient) -> None:
+    assert call(client, "rooms.info", BOB, roomId="bObPr7vGtK4sQw9Zn")["room"]["t"] == "p"
+    assert call(client, "rooms.info", ALICE, 400, roomId="bObPr7vGtK4sQw9Zn")["errorType"] == "error-room-not-found"
+    call(client, "rooms.leave", ALICE, roomId="GENERAL")
+    assert "general" not in [item["name"] for item in call(client, "channels.list.joined", ALICE)["channels"]]
+    ims = call(client, "im.list", ALICE)["ims"]
+    assert [item["_id"] for item in ims] == [ALICE_ID + BOB_ID]
+    client.post("/api/v1/chat.postMessage", json={"channel": "@bob", "text": "direct"}, headers=ALICE)
+    assert call(client, "dm.history", BOB, roomId=ALICE_ID + BOB_ID)["messages"][0]["msg"] == "direct"
+    assert call(client, "im.history", BOB, 400, roomId="GENERAL")["errorType"] == "error-room-not-found"
+
+
+def test_settings_by_id(client: TestClient) -> None:
+    assert client.get("/api/v1/settings/Site_Name", headers=BOB).status_code == 403
+    got = assert_documented("rocketchat.settings.get", client.get("/api/v1/settings/Site_Name", headers=ALICE))
+    assert got == {"_id": "Site_Name", "value": "Rocket.Chat", "success": True}
+    assert_documented("rocketchat.settings.update", client.post("/api/v1/settings/Site_Name", json={"value": "Mock"}, headers=ALICE))
+    assert client.get("/api/v1/settings/Site_Name", headers=ALICE).json()["value"] == "Mock"
+    wrong_type = client.post("/api/v1/settings/Site_Name", json={"value": 5}, headers=ALICE)
+    assert assert_documented("rocketchat.settings.update", wrong_type, 400)["errorType"] == "error-setting-value-type"
+    missing = client.get("/api/v1/settings/No_Such", headers=ALICE)
+    assert assert_documented("rocketchat.settings.get", missing, 400)["errorType"] == "error-setting-not-found"
+    assert client.post("/api/v1/settings/Site_Name", json={"value": "x"}, headers=BOB).status_code == 403

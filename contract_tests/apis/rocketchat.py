@@ -520,3 +520,135 @@ def chat_get_message(ctx: Ctx) -> RequestSpec:
 @SPECS.unknown_id_for("rocketchat.chat.getMessage")
 def chat_get_message_unknown(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"msgId": UNKNOWN_MESSAGE})
+
+
+# users administration, subscriptions, rooms.*, im.*, settings ------------------------------------
+def new_user_params() -> dict[str, str]:
+    name = fresh_name("chatmock-user")
+    return {"name": name, "username": name, "email": f"{name}@example.com"}
+
+
+@SPECS.request_for("rocketchat.users.create", writes=True)
+def users_create(ctx: Ctx) -> RequestSpec:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("live: the suite creates no users")
+    return RequestSpec({**new_user_params(), "password": secrets.token_urlsafe(12)})
+
+
+@SPECS.request_for("rocketchat.users.register", writes=True)
+def users_register(ctx: Ctx) -> RequestSpec:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("live: the suite registers no users")
+    return RequestSpec({**new_user_params(), "pass": secrets.token_urlsafe(12)})
+
+
+def created_user(ctx: Ctx) -> str:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("live: the suite changes no users")
+    reply = ctx.target.call(
+        "rocketchat.users.create",
+        {**new_user_params(), "password": secrets.token_urlsafe(12)},
+        credential=ctx.credential,
+        expect_error=False,
+    )
+    return str(reply.json()["user"]["_id"])
+
+
+@SPECS.request_for("rocketchat.users.update", writes=True)
+def users_update(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"userId": created_user(ctx), "data": {"name": "Changed By Chatmock"}})
+
+
+@SPECS.request_for("rocketchat.users.delete", writes=True)
+def users_delete(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"userId": created_user(ctx)})
+
+
+@SPECS.request_for("rocketchat.users.setAvatar", writes=True)
+def users_set_avatar(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"avatarUrl": "https://example.com/chatmock.png"})
+
+
+@SPECS.request_for("rocketchat.users.createToken", writes=True)
+def users_create_token(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"userId": created_user(ctx)})
+
+
+@SPECS.unknown_id_for("rocketchat.users.update")
+def users_update_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"userId": UNKNOWN_USER, "data": {"name": "x"}})
+
+
+@SPECS.unknown_id_for("rocketchat.users.delete", "rocketchat.users.createToken", "rocketchat.users.setAvatar")
+def users_unknown(ctx: Ctx) -> RequestSpec:
+    params: dict[str, Any] = {"userId": UNKNOWN_USER}
+    if ctx.endpoint.id == "rocketchat.users.setAvatar":
+        params["avatarUrl"] = "https://example.com/chatmock.png"
+    return RequestSpec(params)
+
+
+SPECS.names_no_id(
+    "rocketchat.users.create", "rocketchat.users.register", "rocketchat.subscriptions.get", "rocketchat.im.list", "rocketchat.dm.list"
+)
+
+
+@SPECS.request_for("rocketchat.subscriptions.get", "rocketchat.im.list", "rocketchat.dm.list")
+def my_lists(ctx: Ctx) -> RequestSpec:
+    return RequestSpec()
+
+
+@SPECS.request_for("rocketchat.subscriptions.read", writes=True)
+def subscriptions_read(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"rid": write_room(ctx.found)})
+
+
+@SPECS.unknown_id_for(
+    "rocketchat.subscriptions.read", "rocketchat.rooms.info", "rocketchat.rooms.leave", "rocketchat.im.history", "rocketchat.dm.history"
+)
+def unknown_rid(ctx: Ctx) -> RequestSpec:
+    key = "rid" if ctx.endpoint.id == "rocketchat.subscriptions.read" else "roomId"
+    return RequestSpec({key: UNKNOWN_ROOM})
+
+
+@SPECS.request_for("rocketchat.rooms.info")
+def rooms_info(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": ctx.found.first("rid")})
+
+
+@SPECS.request_for("rocketchat.rooms.leave", writes=True)
+def rooms_leave(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": _room_to_leave(ctx, "p")})
+
+
+def direct_room(ctx: Ctx) -> str:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("live: the suite opens no direct messages")
+    reply = ctx.target.call("rocketchat.im.create", {"username": "bob"}, credential=ctx.credential, expect_error=False)
+    return str(reply.json()["room"]["rid"])
+
+
+@SPECS.request_for("rocketchat.im.history", "rocketchat.dm.history")
+def dm_history(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": direct_room(ctx), "count": "5"})
+
+
+@SPECS.request_for("rocketchat.settings.get")
+def settings_get(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"_id": "Site_Name"})
+
+
+@SPECS.request_for("rocketchat.settings.update", writes=True)
+def settings_update(ctx: Ctx) -> RequestSpec:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("live: the suite changes no workspace settings")
+    return RequestSpec({"value": "chatmock"}, path={"_id": "Site_Name"})
+
+
+@SPECS.unknown_id_for("rocketchat.settings.get")
+def settings_get_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"_id": "Chatmock_No_Such_Setting"})
+
+
+@SPECS.unknown_id_for("rocketchat.settings.update")
+def settings_update_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"value": "x"}, path={"_id": "Chatmock_No_Such_Setting"})

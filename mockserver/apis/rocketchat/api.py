@@ -91,7 +91,8 @@ class RocketChatApi(BaseApi[World]):
 
     def secrets(self) -> list[str]:
         passwords = [user.password for user in self.world.users.values() if user.password]
-        return passwords + list(self.world.tokens)
+        secret = self.world.server_settings.get("CREATE_TOKENS_FOR_USERS_SECRET")
+        return passwords + list(self.world.tokens) + ([str(secret)] if secret else [])
 
     # errors and auth ---------------------------------------------------------------------
     def error(self, problem: Problem, message: str) -> JsonReply:
@@ -1089,3 +1090,263 @@ class RocketChatApi(BaseApi[World]):
     @handles("rocketchat.groups.members")
     async def groups_members(self, call: Call) -> Reply:
         return await self._members(call, "p")
+
+    # users: administration ----------------------------------------------------------------
+    def _taken(self, username: str | None, address: str | None, other_than: User | None = None) -> JsonReply | None:
+        world = self.world
+        for value, found in ((username, world.user_by_name(username or "")), (address, world.emails.get((address or "").lower()))):
+            if value and found is not None and found is not other_than:
+                return failure(f"{value} is already in use :(", "error-field-unavailable")
+        return None
+
+    def _new_user(self, username: str, name: str, address: str, password: str, roles: list[str], active: bool = True) -> User:
+        now = self.world.now_ms()
+        user = User(id=new_id(), username=username, name=name, emails=[{"address": address, "verified": False}], password=password,
+                    type="user", status="offline", active=active, roles=roles, utc_offset=0, created_ms=now)  # fmt: skip
+        self.world.add_user(user)
+        for room in self.world.rooms.values():
+            if room.extra.get("default") and room.t == "c":
+                self.world.add_member(room, user.id)
+        return user
+
+    @handles("rocketchat.users.create")
+    async def users_create(self, call: Call) -> Reply:
+        caller, params = principal(call), call.params
+        if not self.world.can(caller, "create-user"):
+            return self.documented(call.endpoint, 400, "error-action-not-allowed")
+        taken = self._taken(str(params["username"]), str(params["email"]))
+        if taken is not None:
+            return taken
+        roles = [str(role) for role in params.get("roles") or ["user"]]
+        user = self._new_user(
+            str(params["username"]),
+            str(params["name"]),
+            str(params["email"]),
+            str(params["password"]),
+            roles,
+            bool(params.get("active", True)),
+        )
+        if params.get("joinDefaultChannels") is False:
+            for room in self.world.rooms_of(user.id):
+                self.world.remove_member(room, user.id)
+        return JsonReply(200, {"user": render.user_info(user, True), "success": True})
+
+    @handles("rocketchat.users.register")
+    async def users_register(self, call: Call) -> Reply:
+        params = call.params
+        if self.world.server_settings.get("Accounts_RegistrationForm") != "Public":
+            return self.documented(call.endpoint, 400, "error-user-registration-disabled")
+        taken = self._taken(str(params["username"]), str(params["email"]))
+        if taken is not None:
+            return taken
+        user = self._new_user(str(params["username"]), str(params["name"]), str(params["email"]), str(params["pass"]), ["user"])
+        return JsonReply(200, {"user": render.user_info(user, False), "success": True})
+
+    def _user_arg(self, params: Mapping[str, Any]) -> User:
+        """userId (an id, or a username where the endpoint allows it) or username; error-invalid-user."""
+        world = self.world
+        user = world.users.get(str(params["userId"])) if _truthy(params.get("userId")) else None
+        if user is None and _truthy(params.get("userId") or params.get("username")):
+            user = world.user_by_name(str(params.get("username") or params.get("userId")))
+        if user is None:
+            raise ApiError(failure("Invalid user", "error-invalid-user"))
+        return user
+
+    @handles("rocketchat.users.update")
+    async def users_update(self, call: Call) -> Reply:
+        caller, params, world = principal(call), call.params, self.world
+        user = world.users.get(str(params["userId"]))
+        if user is None:
+            return failure("Invalid user", "error-invalid-user")
+        data = params["data"]
+        if user is not caller and not world.can(caller, "edit-other-user-info"):
+            return self.documented(call.endpoint, 400, "error-action-not-allowed")
+        admin_only = {"roles", "active"} & set(data)
+        if admin_only and not world.can(caller, "edit-other-user-info"):
+            return self.documented(call.endpoint, 400, "error-action-not-allowed")
+        username = str(data["username"]) if "username" in data else None
+        address = str(data["email"]) if "email" in data else None
+        taken = self._taken(username, address, other_than=user)
+        if taken is not None:
+            return taken
+        world.rename_user(user, username, address)
+        if "name" in data:
+            user.name = str(data["name"])
+        if "password" in data:
+            user.password = str(data["password"])
+        if "active" in data:
+            user.active = bool(data["active"])
+        if "roles" in data:
+            user.roles = [str(role) for role in data["roles"]]
+        for key in ("customFields", "nickname", "bio", "statusText"):
+            if key in data:
+                user.extra[key] = data[key]
+        return JsonReply(200, {"user": render.user_info(user, True), "success": True})
+
+    @handles("rocketchat.users.delete")
+    async def users_delete(self, call: Call) -> Reply:
+        caller = principal(call)
+        if not self.world.can(caller, "delete-user"):
+            return self.documented(call.endpoint, 403, "unauthorized")
+        self.world.delete_user(self._user_arg(call.params))
+        return JsonReply(200, {"success": True})
+
+    @handles("rocketchat.users.setAvatar")
+    async def users_set_avatar(self, call: Call) -> Reply:
+        caller, params = principal(call), call.params
+        user = self._user_arg(params) if _truthy(params.get("userId") or params.get("username")) else caller
+        if user is not caller and not self.world.can(caller, "edit-other-user-avatar"):
+            return self.documented(call.endpoint, 400, "error-not-allowed")
+        image = call.files.get("image")
+        if image is None and not _truthy(params.get("avatarUrl")):
+            return self.documented(call.endpoint, 400, "Missing Content-Type")
+        user.extra["avatar"] = (
+            {"url": str(params["avatarUrl"])} if image is None else {"contentType": image.content_type, "size": len(image.content)}
+        )
+        user.extra["avatarETag"] = new_id()
+        return JsonReply(200, {"success": True})
+
+    @handles("rocketchat.users.createToken")
+    async def users_create_token(self, call: Call) -> Reply:
+        caller, params, world = principal(call), call.params, self.world
+        if not _truthy(params.get("userId")) and not _truthy(params.get("username")):
+            return self.documented(call.endpoint, 400, "error-user-param-not-provided")
+        needs_secret = self.profile.version is not None and self.profile.version >= (8, 0, 0)
+        secret = str(world.server_settings.get("CREATE_TOKENS_FOR_USERS_SECRET", ""))
+        if not world.can(caller, "user-generate-access-token") or (needs_secret and not same_secret(str(params.get("secret", "")), secret)):
+            return self.documented(call.endpoint, 400, "error-not-authorized")
+        user = self._user_arg(params)
+        token = world.issue_token(user.id, now=self.store.clock.timestamp())
+        return JsonReply(200, {"data": {"userId": user.id, "authToken": token}, "success": True})
+
+    # subscriptions, rooms.*, im.* ------------------------------------------------------------
+    def _subscription(self, room: Room, user: User) -> dict[str, Any]:
+        world = self.world
+        seen = world.last_seen.get((room.id, user.id), room.created_ms)
+        timeline = world.timeline(room.id)
+        start = bisect.bisect_right(timeline, seen, key=lambda stored: stored.ms)
+        unread = [stored for stored in timeline[start:] if stored.doc.get("u", {}).get("_id") != user.id]
+        mentions = sum(1 for stored in unread if any(item.get("_id") == user.id for item in stored.doc.get("mentions", ())))
+        group = sum(1 for stored in unread if any(item.get("_id") in ("all", "here") for item in stored.doc.get("mentions", ())))
+        if room.t == "d":
+            others = [world.users[member] for member in room.members if member != user.id and member in world.users]
+            name = others[0].username if others else user.username
+        else:
+            name = room.name or room.id
+        body: dict[str, Any] = {
+            "_id": f"{room.id}-{user.id}",
+            "rid": room.id, "t": room.t, "name": name, "fname": str(room.extra.get("fname", name)),
+            "ts": iso(room.created_ms), "ls": iso(seen), "_updatedAt": iso(max(room.updated_ms, seen)),
+            "u": render.user_ref(user), "open": True, "alert": bool(unread), "unread": len(unread),
+            "userMentions": mentions, "groupMentions": group,
+        }  # fmt: skip
+        roles = world.room_roles.get(room.id, {}).get(user.id)
+        if roles:
+            body["roles"] = list(roles)
+        return body
+
+    @handles("rocketchat.subscriptions.get")
+    async def subscriptions_get(self, call: Call) -> Reply:
+        user = principal(call)
+        since = self._date(call.params, "updatedSince")
+        rooms = self.world.rooms_of(user.id)
+        subs = [self._subscription(room, user) for room in rooms]
+        removed: list[dict[str, Any]] = []
+        if since is not None:
+            subs = [sub for sub in subs if parse_iso(sub["_updatedAt"]) > since]
+            removed = [{"_id": item["_id"]} for item in self.world.removed if user.id in item["members"] and item["ms"] > since]
+        return JsonReply(200, {"update": subs, "remove": removed, "success": True})
+
+    @handles("rocketchat.subscriptions.read")
+    async def subscriptions_read(self, call: Call) -> Reply:
+        user, params = principal(call), call.params
+        room = self.world.rooms.get(str(params.get("rid") or params.get("roomId")))
+        if room is None or user.id not in room.member_set:
+            return self.documented(call.endpoint, 400, "error-invalid-subscription")
+        self.world.last_seen[room.id, user.id] = self.world.now_ms()
+        return JsonReply(200, {"success": True})
+
+    def _visible_room(self, call: Call, user: User) -> Room:
+        params = call.params
+        room_id, room_name = params.get("roomId"), params.get("roomName")
+        room = self.world.rooms.get(str(room_id)) if _truthy(room_id) else self.world.room_by_name(str(room_name or ""))
+        if room is None or (room.t != "c" and user.id not in room.member_set):
+            raise ApiError(self.documented(call.endpoint, 400, "error-room-not-found"))
+        return room
+
+    @handles("rocketchat.rooms.info")
+    async def rooms_info(self, call: Call) -> Reply:
+        room = self._visible_room(call, principal(call))
+        return JsonReply(200, {"room": render.room_info(self.world, room), "success": True})
+
+    @handles("rocketchat.rooms.leave")
+    async def rooms_leave(self, call: Call) -> Reply:
+        user, world = principal(call), self.world
+        room = self._visible_room(call, user)
+        if user.id not in room.member_set:
+            return self.documented(call.endpoint, 400, "error-user-not-in-room")
+        if world.holders(room, "owner") == [user.id]:
+            return self.documented(call.endpoint, 400, "error-you-are-last-owner")
+        world.remove_member(room, user.id)
+        room.updated_ms = max(room.updated_ms, world.now_ms())
+        return JsonReply(200, {"success": True})
+
+    async def _dm_list(self, call: Call) -> Reply:
+        user = principal(call)
+        rooms = [room for room in self.world.rooms_of(user.id) if room.t == "d"]
+        params = call.params
+        offset, count = self._page(params, self.world.settings["defaultCount"])
+        items = [render.room_info(self.world, room) for room in rooms]
+        sort = self._sort(params)
+        if sort is not None:
+            items = self._sorted(items, sort)
+        page = items[offset : offset + count]
+        return JsonReply(200, {"ims": page, "count": len(page), "offset": offset, "total": len(items), "success": True})
+
+    @handles("rocketchat.im.list")
+    async def im_list(self, call: Call) -> Reply:
+        return await self._dm_list(call)
+
+    @handles("rocketchat.dm.list")
+    async def dm_list(self, call: Call) -> Reply:
+        return await self._dm_list(call)
+
+    async def _dm_history(self, call: Call) -> Reply:
+        user = principal(call)
+        room = self.world.rooms.get(str(call.params["roomId"]))
+        if room is None or room.t != "d" or user.id not in room.member_set:
+            return self.documented(call.endpoint, 400, "error-room-not-found")
+        return self._history_reply(call, room)
+
+    @handles("rocketchat.im.history")
+    async def im_history(self, call: Call) -> Reply:
+        return await self._dm_history(call)
+
+    @handles("rocketchat.dm.history")
+    async def dm_history(self, call: Call) -> Reply:
+        return await self._dm_history(call)
+
+    # settings ------------------------------------------------------------------------------
+    @handles("rocketchat.settings.get")
+    async def settings_get(self, call: Call) -> Reply:
+        user, world = principal(call), self.world
+        if not world.can(user, "view-privileged-setting"):
+            return self.documented(call.endpoint, 403, FORBIDDEN)
+        setting_id = call.path_params["_id"]
+        if setting_id not in world.server_settings:
+            return self.documented(call.endpoint, 400, "error-setting-not-found")
+        return JsonReply(200, {"_id": setting_id, "value": world.server_settings[setting_id], "success": True})
+
+    @handles("rocketchat.settings.update")
+    async def settings_update(self, call: Call) -> Reply:
+        user, world = principal(call), self.world
+        if not world.can(user, "edit-privileged-setting"):
+            return self.documented(call.endpoint, 403, FORBIDDEN)
+        setting_id = call.path_params["_id"]
+        if setting_id not in world.server_settings:
+            return self.documented(call.endpoint, 400, "error-setting-not-found")
+        value, current = call.params["value"], world.server_settings[setting_id]
+        if type(value) is not type(current):
+            return self.documented(call.endpoint, 400, "error-setting-value-type")
+        world.server_settings[setting_id] = value
+        return JsonReply(200, {"success": True})

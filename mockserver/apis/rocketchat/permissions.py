@@ -41,6 +41,7 @@ DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "edit-privileged-setting": ("admin",),
     "view-privileged-setting": ("admin",),
     "access-permissions": ("admin",),
+    "user-generate-access-token": ("admin",),
 }
 
 

@@ -26,8 +26,13 @@ beside this module)::
          "msg": "Hello", "ts": "2024-01-05T10:00:00.000Z",
          ...any other Message field (attachments, alias, emoji, tmid, pinned, starred) kept verbatim}
       ],
-      "removedRooms": [{"_id": "...", "members": ["alice"], "at": "2024-01-09T00:00:00.000Z"}]
+      "removedRooms": [{"_id": "...", "members": ["alice"], "at": "2024-01-09T00:00:00.000Z"}],
+      "serverSettings": {"Accounts_RegistrationForm": "Public", ...}  # settings/:_id; merged over the defaults
     }
+
+Rooms may name ``owners``, ``moderators`` and ``leaders`` (usernames); without ``owners`` the
+creator owns the room. ``serverSettings`` (see :data:`DEFAULT_SERVER_SETTINGS`) are what
+``settings/:_id`` reads and writes; ``Accounts_RegistrationForm`` "Public" opens users.register.
 
 Every key is optional. ``settings`` not given fall back to the default world's (Rocket.Chat's
 "Default Count" 50, "Max Record Amount" 100, channels.history's 20). Ids left out are generated
@@ -86,6 +91,23 @@ USER_TYPES = frozenset({"user", "bot"})  # _defs.json User.type
 USER_STATUSES = frozenset({"online", "offline", "away", "busy"})  # _defs.json userStatus
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")  # _defs.json token: an authToken is sent back by a resume login
 
+
+# settings/:_id: Rocket.Chat's defaults for the settings the mock reads or clients ask for
+# (apps/meteor/server/settings/*.ts); CREATE_TOKENS_FOR_USERS_SECRET stands in for the
+# environment variable users.createToken checks from 8.0 [inferred].
+DEFAULT_SERVER_SETTINGS: dict[str, Any] = {
+    "Site_Name": "Rocket.Chat",
+    "Site_Url": "http://localhost:3000",
+    "Accounts_RegistrationForm": "Public",
+    "API_Default_Count": 50,
+    "API_Upper_Count_Limit": 100,
+    "API_Allow_Infinite_Count": True,
+    "Message_AllowEditing": True,
+    "Message_AllowDeleting": True,
+    "Message_MaxAllowedSize": 5000,
+    "UTF8_Channel_Names_Validation": "[0-9a-zA-Z-_.]+",
+    "CREATE_TOKENS_FOR_USERS_SECRET": "chatmock-token-secret",
+}
 
 _meteor_text = RandomText(METEOR_ALPHABET)
 _token_text = RandomText(TOKEN_ALPHABET)
@@ -202,6 +224,8 @@ class World:
         self.settings: dict[str, int] = {}
         self.room_roles: dict[str, dict[str, list[str]]] = {}  # room id -> user id -> owner / moderator / leader
         self.permissions: dict[str, tuple[str, ...]] = dict(DEFAULT_PERMISSIONS)
+        self.server_settings: dict[str, Any] = dict(DEFAULT_SERVER_SETTINGS)
+        self.last_seen: dict[tuple[str, str], int] = {}  # (room id, user id) -> ms the user last read the room
         self._last_ms = 0
         self._seq = itertools.count(1)
 
@@ -289,6 +313,34 @@ class World:
             self.message_rooms.pop(message_id, None)
         return stored
 
+    def add_user(self, user: User) -> None:
+        self.users[user.id] = user
+        self.usernames[user.username.lower()] = user
+        for mail in user.emails:
+            self.emails[str(mail["address"]).lower()] = user
+
+    def rename_user(self, user: User, username: str | None, address: str | None) -> None:
+        if username is not None:
+            self.usernames.pop(user.username.lower(), None)
+            user.username = username
+            self.usernames[username.lower()] = user
+        if address is not None:
+            for mail in user.emails:
+                self.emails.pop(str(mail["address"]).lower(), None)
+            user.emails = [{"address": address, "verified": False}]
+            self.emails[address.lower()] = user
+
+    def delete_user(self, user: User) -> None:
+        self.users.pop(user.id, None)
+        self.usernames.pop(user.username.lower(), None)
+        for mail in user.emails:
+            self.emails.pop(str(mail["address"]).lower(), None)
+        for token, (owner, _) in list(self.tokens.items()):
+            if owner == user.id:
+                self.end_token(token)
+        for room in self.rooms_of(user.id):
+            self.remove_member(room, user.id)
+
     def add_member(self, room: Room, user_id: str) -> bool:
         """Add a member (False: already one)."""
         if user_id in room.member_set:
@@ -339,6 +391,7 @@ class World:
         now_seconds = self.store.clock.timestamp()
         now = int(now_seconds * 1000)
         self._load_settings(world)
+        self.server_settings.update(expect_object(world.get("serverSettings", {}), f"{ROOT}.serverSettings"))
         for where, spec in field_objects(world, "users", ROOT):
             self._load_user(spec, where, now, now_seconds)
         for where, spec in field_objects(world, "rooms", ROOT):
