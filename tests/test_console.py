@@ -262,3 +262,17 @@ def test_a_stream_ends_after_its_lifetime_and_the_next_one_resumes_by_event_id(m
         http.post("/__chatmock/reset")
         with http.stream("GET", "/__chatmock/console/events", headers={"Last-Event-ID": last_id}) as events:
             assert read_events(events.iter_lines(), "reset", time.monotonic() + 5)
+
+
+def test_console_reads_are_neither_journaled_nor_faulted(client: TestClient) -> None:
+    client.post("/__chatmock/faults", json={"action": "server_error", "times": None})
+    for api in APIS:
+        rooms = client.get("/__chatmock/console/rooms", params={"api": api}).json()["rooms"]
+        page = client.get("/__chatmock/console/messages", params={"api": api, "room": rooms[0]["id"]})
+        assert page.status_code == 200
+        assert page.json()["messages"]
+    assert client.get("/__chatmock/faults").json()["faults"][0]["applied"] == 0
+    assert client.get("/__chatmock/journal").json()["entries"] == []
+    said = client.post("/__chatmock/console/talk", json={"api": "lingr", "room": "lounge", "user": "alice", "text": "hi"}).json()
+    assert said["response"]["status"] == "error"  # talking is an API call: the rule applies
+    assert client.get("/__chatmock/journal").json()["entries"][0]["fault"] == "#1 server_error"

@@ -1,6 +1,7 @@
 """The console in a real browser: headless Chromium driven by Selenium against a mock on a
 free loopback port. The browser reaches nothing but 127.0.0.1 (every other host resolves to
-nothing). The tests also take the README's screenshots (``docs/console-*.png``).
+nothing). The tests also take the README's screenshots: ``CHATMOCK_SCREENSHOTS=1 pytest
+tests/test_console_browser.py`` writes them to ``docs/console-*.png``.
 
 They skip with one line when Chromium, chromedriver or Selenium is missing
 (``apt-get install chromium chromium-driver``, ``pip install selenium``).
@@ -128,8 +129,12 @@ def open_room(driver: Any, api: str, room_id: str) -> None:
 
 
 def screenshot(driver: Any, name: str) -> None:
-    DOCS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(DOCS / name))
+    """A PNG of the page: into docs/ with ``CHATMOCK_SCREENSHOTS=1`` (refreshing the README's
+    pictures), else into a scratch directory (so a test run leaves the tree as it was)."""
+    folder = DOCS if os.environ.get("CHATMOCK_SCREENSHOTS") == "1" else Path(tempfile.gettempdir()) / "chatmock-screenshots"
+    folder.mkdir(exist_ok=True)
+    assert driver.save_screenshot(str(folder / name))
+    assert (folder / name).read_bytes().startswith(b"\x89PNG")
 
 
 def test_the_page_loads_without_console_errors(browser: Any, mock: tuple[ChatMockApp, str]) -> None:

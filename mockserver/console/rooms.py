@@ -282,6 +282,11 @@ class RocketChatRooms(Adapter):
         found = []
         for room in rooms:
             members = sorted(set(room.get("usernames") or []))
+            kind = {"c": "rocketchat.channels.members", "p": "rocketchat.groups.members"}.get(str(room.get("t")))
+            if not members and kind is not None and kind in self.rooms_.mock.registry.endpoints:
+                listed = await self.call(Request(kind, {}, {"roomId": room["_id"], "count": "100"}, auth))
+                if listed.status == 200 and isinstance(listed.body, dict):
+                    members = sorted({str(member.get("username")) for member in listed.body.get("members", []) if member.get("username")})
             found.append({"id": room["_id"], "name": room.get("fname") or room.get("name") or room["_id"], "members": members})
         return found
 
