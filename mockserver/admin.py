@@ -139,6 +139,8 @@ class AdminRequest:
     body: Any = None
     path_param: str = ""
     rooms: Rooms | None = None
+    admin_token_set: bool = False
+    authorized: bool = True  # does the request carry the admin token (or its cookie); public routes only ask
 
 
 class AdminApi:
@@ -152,6 +154,7 @@ class AdminApi:
         self.routes: dict[str, Route] = {
             "/": Route(console_page, ("GET",), page=True, public=True),
             "/console/static/{file}": Route(console_static, ("GET",), public=True),
+            "/console/session": Route(console_session, ("GET",), public=True),
             "/console/events": Route(console_events, ("GET",)),
             "/console/traffic": Route(console_traffic, ("GET",)),
             "/console/exchange/{seq}": Route(console_exchange, ("GET",)),
@@ -213,7 +216,13 @@ class AdminApi:
         if page_login:
             return self._login(request)
         body = await self._body(request, path) if method == "POST" else None
-        return await route.handler(AdminRequest(request, self.mock, body, path_param, self.rooms))
+        authorized = True
+        if route.public:
+            try:
+                self._check_token(request)
+            except AdminError:
+                authorized = False
+        return await route.handler(AdminRequest(request, self.mock, body, path_param, self.rooms, self.token is not None, authorized))
 
     # the rules --------------------------------------------------------------------------
     def _check_host(self, request: Request) -> None:
@@ -508,6 +517,12 @@ async def console_static(call: AdminRequest) -> Response:
     if kind is None or not re.fullmatch(r"[a-z0-9_-]+\.[a-z]+", name) or not path.is_file():
         raise AdminError(404, f"no console file {_shown(name)}")
     return FileResponse(path, media_type=kind, headers=_NO_STORE)
+
+
+async def console_session(call: AdminRequest) -> Response:
+    """Public: does this mock want an admin token, and does this browser hold it (its cookie)?
+    The page asks for the token only then, without a failed request."""
+    return JSONResponse({"token": call.admin_token_set, "authorized": call.authorized}, headers={"Cache-Control": "no-store"})
 
 
 def _query(call: AdminRequest, allowed: tuple[str, ...]) -> dict[str, str]:

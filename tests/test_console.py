@@ -53,11 +53,13 @@ def test_with_a_token_the_page_answers_but_its_data_needs_the_token() -> None:
         assert client.get("/__chatmock/console/static/app.js").status_code == 200
         for path in ("/console/rooms?api=gitter", "/console/traffic", "/console/events", "/faults", "/strict"):
             assert client.get(f"/__chatmock{path}").status_code == 401, path
+        assert client.get("/__chatmock/console/session").json() == {"token": True, "authorized": False}
         login = client.get("/__chatmock/?admin_token=s3cret-admin", follow_redirects=False)
         assert login.status_code == 303
         assert login.headers["location"] == "/__chatmock/"
         assert "s3cret-admin" not in login.headers["set-cookie"]
         assert client.get("/__chatmock/console/traffic").status_code == 200  # the cookie now
+        assert client.get("/__chatmock/console/session").json() == {"token": True, "authorized": True}
         assert client.get("/__chatmock/", headers={"host": "evil.example"}).status_code == 403
 
 

@@ -292,3 +292,31 @@ def test_the_traffic_view_shows_a_strict_mode_violation(
     assert "gitter-token-alice" not in browser.page_source
     screenshot(browser, "console-traffic.png")
     assert severe(browser) == []
+
+
+def test_with_an_admin_token_the_console_asks_once_and_keeps_it_for_the_session(browser: Any) -> None:
+    app = create_app(admin_token="browser-admin-7f3e")
+    server = BackgroundServer(app).start()
+    try:
+        browser.get(f"{server.url}/__chatmock/")
+        form = wait(
+            lambda: browser.find_element(By.ID, "login-token") if browser.find_element(By.ID, "login").is_displayed() else None,
+            5,
+            "the token form",
+        )
+        assert "browser-admin-7f3e" not in browser.page_source
+        form.send_keys("browser-admin-7f3e")
+        browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+        wait(lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", 10, "the console after the token")
+        assert browser.current_url == f"{server.url}/__chatmock/"  # the token left the address at once
+        browser.get(f"{server.url}/__chatmock/")  # kept: no second question
+        wait(lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", 10, "the console again")
+        assert not browser.find_element(By.ID, "login").is_displayed()
+        cookie = browser.get_cookie("chatmock_admin")
+        assert cookie is not None
+        assert cookie["httpOnly"] is True
+        assert "browser-admin-7f3e" not in cookie["value"]
+        assert severe(browser) == []  # the page asked whether it needs the token: no failed request
+    finally:
+        browser.get("about:blank")
+        server.stop()

@@ -497,6 +497,11 @@ function report(error) {
 }
 
 async function start() {
+  const session = await admin("/console/session");
+  if (session.token && !session.authorized) {
+    showLogin();
+    return;
+  }
   const health = await admin("/health");
   state.apis = health.apis;
   $("strict-badge").textContent = health.strict ? "strict" : "lenient";
