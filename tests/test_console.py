@@ -278,3 +278,11 @@ def test_console_reads_are_neither_journaled_nor_faulted(client: TestClient) -> 
     said = client.post("/__chatmock/console/talk", json={"api": "lingr", "room": "lounge", "user": "alice", "text": "hi"}).json()
     assert said["response"]["status"] == "error"  # talking is an API call: the rule applies
     assert client.get("/__chatmock/journal").json()["entries"][0]["fault"] == "#1 server_error"
+
+
+def test_a_drop_rule_on_a_console_message_is_shown_not_a_failure(client: TestClient) -> None:
+    client.post("/__chatmock/faults", json={"action": "drop", "api": "lingr", "endpoint": "lingr.room.say"})
+    said = client.post("/__chatmock/console/talk", json={"api": "lingr", "room": "lounge", "user": "alice", "text": "lost"})
+    assert said.status_code == 200
+    assert said.json()["status"] == 0
+    assert client.get("/__chatmock/journal").json()["entries"][0]["fault"] == "#1 drop"

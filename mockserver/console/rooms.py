@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from mockserver.core.dispatch import QUIET
+from mockserver.core.faults import ConnectionDropped
 from mockserver.mock import ChatMock
 
 PAGE = 50  # messages per page
@@ -120,6 +121,8 @@ class Rooms:
 
         try:
             await mock.dispatcher(scope, receive, send)
+        except ConnectionDropped:  # a drop fault on a console Talk: no answer, as a client sees it
+            return Answer(0, {"error": "the connection was dropped (a fault rule)"}, b"")
         finally:
             delivered.set()
         status = next((message["status"] for message in sent if message["type"] == "http.response.start"), 0)
