@@ -71,12 +71,14 @@ def test_gitterpy_bot_flow(mock_url: str) -> None:
     edited = client.messages.put(client.messages.get_and_update_msg_url(LOBBY_URI, sent["id"]), data={"text": "edited by gitterpy"})
     assert (edited["id"], edited["text"], edited["v"]) == (sent["id"], "edited by gitterpy", 2)
     # unread items, and mark read with one unread message: requests sends chat=<id> once, which
-    # the server's parser makes a string, and unread-items.js refuses it (400); gitterpy returns the body
+    # the server's parser makes a string, and unread-items.js refuses it (400); gitterpy returns
+    # the error body (the mock's says it takes JSON only here, see test_gitter_bodies)
     bob_posts(mock_url, LOBBY, "one for alice")
     unread = client.user.unread_items(LOBBY_URI)
     assert len(unread["chat"]) == 1
     refused = client.user.mark_as_read(LOBBY_URI)
-    assert "chat must be an array" in refused["error"]
+    assert isinstance(refused["error"], str)
+    assert client.user.unread_items(LOBBY_URI)["chat"] == unread["chat"]
     # room users and the user's rooms
     assert "alice" in {user["username"] for user in client.rooms.sub_resource(LOBBY_URI)}
     assert LOBBY in {room["id"] for room in client.user.sub_resource}

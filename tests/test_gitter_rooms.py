@@ -177,3 +177,30 @@ def test_user_by_id_and_channels(client: TestClient) -> None:
     channels = assert_documented("gitter.user.channels", client.get(f"/v1/user/{BOB_ID}/channels", headers=auth(BOB_TOKEN)), 200)
     assert [room["uri"] for room in channels] == ["bob/private"]
     assert assert_documented("gitter.user.channels", client.get("/v1/user/me/channels", headers=auth()), 200) == []
+
+
+# search ----------------------------------------------------------------------------------------------------
+def search(client: TestClient, path: str, endpoint_id: str, token: str = ALICE_TOKEN, **params: str) -> list[str]:
+    found = assert_documented(endpoint_id, client.get(path, params=params, headers=auth(token)), 200)
+    assert set(found) == {"results"}
+    return [item.get("uri") or item.get("username") for item in found["results"]]
+
+
+def test_room_search_finds_public_rooms_and_own_ones(client: TestClient) -> None:
+    assert search(client, "/v1/rooms", "gitter.rooms.list", q="chatmock") == ["chatmock/chatmock", "chatmock", "chatmock/lobby"]
+    assert search(client, "/v1/rooms", "gitter.rooms.list", q="CHATMOCK lobby") == ["chatmock/lobby"]
+    assert search(client, "/v1/rooms", "gitter.rooms.list", q="chatmock", limit="1", skip="1") == ["chatmock"]
+    assert search(client, "/v1/rooms", "gitter.rooms.list", q="private") == []  # bob's private channel
+    assert search(client, "/v1/rooms", "gitter.rooms.list", BOB_TOKEN, q="private") == ["bob/private"]
+    client.put(f"/v1/rooms/{LOBBY}", json={"noindex": True}, headers=auth(BOB_TOKEN))
+    assert search(client, "/v1/rooms", "gitter.rooms.list", q="lobby") == []  # hidden from search
+    assert isinstance(client.get("/v1/rooms", params={"q": ""}, headers=auth()).json(), list)  # no q: the user's rooms
+
+
+def test_user_search(client: TestClient) -> None:
+    assert search(client, "/v1/user", "gitter.user.get", q="bob") == ["bob"]
+    assert search(client, "/v1/user", "gitter.user.get", q="example", type="gitter") == ["alice", "bob"]
+    assert search(client, "/v1/user", "gitter.user.get", q="example", limit="1") == ["alice"]
+    assert search(client, "/v1/user", "gitter.user.get", q="nobody") == []
+    bad = client.get("/v1/user", params={"q": "bob", "limit": "ten"}, headers=auth())
+    assert "limit" in assert_documented("gitter.user.get", bad, 400)["error"]

@@ -110,8 +110,8 @@ def test_rooms_list_has_the_one_to_one_room_without_uri(client: TestClient) -> N
 
 
 def test_rooms_list_search(client: TestClient) -> None:
-    rooms = assert_documented("gitter.rooms.list", client.get("/v1/rooms", params={"q": "ORGANISATION"}, headers=auth()), 200)
-    assert [room["id"] for room in rooms] == [ORG]
+    found = assert_documented("gitter.rooms.list", client.get("/v1/rooms", params={"q": "ORGANISATION"}, headers=auth()), 200)
+    assert [room["id"] for room in found["results"]] == [ORG]
 
 
 def test_user_rooms_include_one_to_one_counts(client: TestClient) -> None:

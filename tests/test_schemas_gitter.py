@@ -254,6 +254,8 @@ BROKEN_RESPONSES = [
     ("gitter.user.rooms.update", lambda: with_(room("REPO"), favourite=True)),
     ("gitter.user.show", lambda: without(fixture("gitter.user.get.200.json")[0], "username")),
     ("gitter.user.channels", lambda: with_(room("REPO"), id=1)),
+    ("gitter.rooms.list", lambda: {"results": [without(room("REPO"), "id")]}),
+    ("gitter.user.get", lambda: {"results": "bob"}),
 ]
 
 VALID_RESPONSES = [  # endpoints of issue 15 without a documented example: a reply as the mock renders it
@@ -266,6 +268,8 @@ VALID_RESPONSES = [  # endpoints of issue 15 without a documented example: a rep
     ("gitter.user.rooms.update", lambda: with_(room("REPO"), favourite=2, lurk=True)),
     ("gitter.user.show", lambda: with_(fixture("gitter.user.get.200.json")[0], providers=["github"])),
     ("gitter.user.channels", lambda: [room("REPO")]),
+    ("gitter.rooms.list", lambda: {"results": [room("REPO")]}),
+    ("gitter.user.get", lambda: {"results": fixture("gitter.user.get.200.json")}),
 ]
 
 
@@ -318,10 +322,10 @@ BROKEN_REQUESTS = [
 
 VALID_REQUESTS = [
     ("gitter.rooms.chatMessages.create", {"text": "hi", "status": "true"}, "form status"),
-    ("gitter.rooms.chatMessages.create", {"text": "x" * 4096, "status": None, "v": 0, "html": ""}, "longest text, zero-valued extras"),
+    ("gitter.rooms.chatMessages.create", {"text": "x" * 4096, "v": 0, "html": ""}, "longest text, zero-valued extras"),
     ("gitter.rooms.chatMessages.update", {}, "missing text means empty"),
     ("gitter.rooms.chatMessages.update", {"text": ""}, "empty text"),
-    ("gitter.user.unreadItems.markRead", {"chat": ["5f3000000000000000000201"], "mention": None}, "mention null"),
+    ("gitter.user.unreadItems.markRead", {"chat": ["5f3000000000000000000201"], "mention": []}, "mention empty"),
     ("gitter.user.rooms.join", {"id": "5f2000000000000000000004", "source": "~roomlist", "name": ""}, "join by id"),
     ("gitter.rooms.update", {"topic": "t", "noindex": "true", "tags": "a,b"}, "gitterpy's form update"),
     ("gitter.user.rooms.update", {"favourite": "1", "mode": "mention", "updateLastAccess": True}, "favourite and mode"),

@@ -38,9 +38,18 @@ MESSAGES = "chatMessages"
 EVENTS = "events"
 ROOM_USERS_DEFAULT_LIMIT = 30  # gitterHQ/docs 04: limit default 30
 ROOM_USERS_MAX_LIMIT = 100  # [inferred]
+SEARCH_DEFAULT_LIMIT = 10  # rooms/index.js searchRooms, user/index.js index: parseInt(limit) || 10
+SEARCH_MAX_LIMIT = 100  # [inferred]
 _STOP = object()
 _UNKNOWN: Any = object()  # no such token
 STATUS_TRUE = (True, "true")  # a JSON true, or the form text mongoose casts to true
+
+
+def _window(found: list[Any], params: Mapping[str, Any]) -> list[Any]:
+    """A search page: ``skip``, then ``limit`` (default 10: parseInt(limit) || 10)."""
+    skip = paging.number(params.get("skip"), 0, len(found))
+    limit = paging.number(params.get("limit"), SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT)
+    return found[skip : skip + limit]
 
 
 def topic(room_id: str, channel: str) -> str:
@@ -207,12 +216,24 @@ class GitterApi(BaseApi[World]):
     @handles("gitter.rooms.list")
     async def rooms_list(self, call: Call) -> Reply:
         world, me = self.world, self._me(call)
-        query = str(call.params.get("q") or "").strip().lower()
-        rooms = [room for room in world.rooms.values() if room.is_member(me.id)]
-        shown = [render.room(world, room, me.id) for room in rooms]
-        if query:
-            shown = [body for body in shown if query in f"{body['name']} {body.get('uri', '')} {body['topic']}".lower()]
-        return JsonReply(HTTPStatus.OK, shown)
+        if call.params.get("q"):
+            return self._search_rooms(call, world, me)
+        return JsonReply(HTTPStatus.OK, [render.room(world, room, me.id) for room in world.rooms.values() if room.is_member(me.id)])
+
+    def _search_rooms(self, call: Call, world: World, me: User) -> JsonReply:
+        """{"results"}: rooms the user may see (public and indexed, or their own) holding every word
+        of q in name, uri or topic (rooms/index.js searchRooms; limit default 10)."""
+        words = str(call.params["q"]).lower().split()
+        found = []
+        for room in world.rooms.values():
+            member = room.is_member(me.id)
+            if not member and (room.security == PRIVATE or room.noindex or room.one_to_one):
+                continue
+            body = render.room(world, room, me.id)
+            text = f"{body['name']} {body.get('uri', '')} {body['topic']}".lower()
+            if all(word in text for word in words):
+                found.append(body)
+        return JsonReply(HTTPStatus.OK, {"results": _window(found, call.params)})
 
     @handles("gitter.rooms.get")
     async def rooms_get(self, call: Call) -> Reply:
@@ -414,7 +435,18 @@ class GitterApi(BaseApi[World]):
     # user ----------------------------------------------------------------------------
     @handles("gitter.user.get")
     async def user_get(self, call: Call) -> Reply:
-        return JsonReply(HTTPStatus.OK, [render.user(self._me(call))])
+        """[me]; with q, {"results"}: users whose username or display name holds every word of q."""
+        me = self._me(call)
+        query = call.params.get("q")
+        if not query:
+            return JsonReply(HTTPStatus.OK, [render.user(me)])
+        words = str(query).lower().split()
+        found = [
+            render.user(person)
+            for person in self.world.users.values()
+            if all(word in f"{person.username} {person.display_name}".lower() for word in words)
+        ]
+        return JsonReply(HTTPStatus.OK, {"results": _window(found, call.params)})
 
     @handles("gitter.user.me")
     async def user_me(self, call: Call) -> Reply:
