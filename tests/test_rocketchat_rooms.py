@@ -231,3 +231,60 @@ def test_settings_by_id(client: TestClient) -> None:
     missing = client.get("/api/v1/settings/No_Such", headers=ALICE)
     assert assert_documented("rocketchat.settings.get", missing, 400)["errorType"] == "error-setting-not-found"
     assert client.post("/api/v1/settings/Site_Name", json={"value": "x"}, headers=BOB).status_code == 403
+
+
+def test_uploads_download_and_are_messages(client: TestClient) -> None:
+    sent = client.post(
+        "/api/v1/rooms.upload/GENERAL",
+        files={"file": ("a b.txt", b"hello", "text/plain")},
+        data={"msg": "a file", "description": "d"},
+        headers=BOB,
+    )
+    message = assert_documented("rocketchat.rooms.upload", sent)["message"]
+    assert message["file"]["name"] == "a b.txt"
+    link = message["attachments"][0]["title_link"]
+    assert link == f"/file-upload/{message['file']['_id']}/a%20b.txt"
+    download = client.get(link, headers=ALICE)
+    assert assert_documented("rocketchat.fileUpload", download) == b"hello"
+    assert client.get(link).status_code == 401
+    assert message["_id"] in [item["_id"] for item in call(client, "channels.history", ALICE, roomId="GENERAL")["messages"]]
+    no_file = client.post("/api/v1/rooms.upload/GENERAL", data={"msg": "x"}, files={"other": ("x", b"x", "text/plain")}, headers=BOB)
+    assert assert_documented("rocketchat.rooms.upload", no_file, 400) == {"success": False, "error": "File required"}
+    private = client.post("/api/v1/rooms.media/bObPr7vGtK4sQw9Zn", files={"file": ("p.png", b"\x89PNG", "image/png")}, headers=BOB)
+    file_id = assert_documented("rocketchat.rooms.media", private)["file"]["_id"]
+    assert client.get(f"/file-upload/{file_id}/p.png", headers=ALICE).status_code == 404  # not alice's room
+    confirmed = client.post(f"/api/v1/rooms.mediaConfirm/bObPr7vGtK4sQw9Zn/{file_id}", json={"msg": "pic"}, headers=BOB)
+    assert assert_documented("rocketchat.rooms.mediaConfirm", confirmed)["message"]["attachments"][0]["image_type"] == "image/png"
+    again = client.post(f"/api/v1/rooms.mediaConfirm/bObPr7vGtK4sQw9Zn/{file_id}", json={}, headers=BOB)
+    assert assert_documented("rocketchat.rooms.mediaConfirm", again, 400)["errorType"] == "error-file-not-found"
+
+
+def test_rooms_upload_is_gone_in_8() -> None:
+    client = TestClient(create_app(["rocketchat"], strict=True, api_options={"rocketchat": {"version": "8.0.0"}}))
+    gone = client.post("/api/v1/rooms.upload/GENERAL", files={"file": ("a.txt", b"x", "text/plain")}, headers=ALICE)
+    assert gone.status_code == 404
+    media = client.post("/api/v1/rooms.media/GENERAL", files={"file": ("a.txt", b"x", "text/plain")}, headers=ALICE)
+    assert media.status_code == 200
+    old = TestClient(create_app(["rocketchat"], strict=True, api_options={"rocketchat": {"version": "7.10.0"}}))
+    assert old.post("/api/v1/rooms.upload/GENERAL", files={"file": ("a.txt", b"x", "text/plain")}, headers=ALICE).status_code == 200
+
+
+def test_a_message_posted_anywhere_is_read_everywhere(client: TestClient) -> None:
+    """chat.postMessage, chat.sendMessage and rooms.upload write; channels.history,
+    channels.messages, chat.getMessage, rooms.get (lastMessage) and subscriptions.get read."""
+    ids = [
+        client.post("/api/v1/chat.postMessage", json={"roomId": "GENERAL", "text": "one"}, headers=BOB).json()["message"]["_id"],
+        client.post("/api/v1/chat.sendMessage", json={"message": {"rid": "GENERAL", "msg": "two"}}, headers=BOB).json()["message"]["_id"],
+        client.post("/api/v1/rooms.upload/GENERAL", files={"file": ("t.txt", b"3", "text/plain")}, headers=BOB).json()["message"]["_id"],
+    ]
+    history = [item["_id"] for item in call(client, "channels.history", ALICE, roomId="GENERAL")["messages"]]
+    messages = [
+        item["_id"] for item in client.get("/api/v1/channels.messages", params={"roomId": "GENERAL"}, headers=ALICE).json()["messages"]
+    ]
+    assert history[:3] == messages[:3] == ids[::-1]
+    for message_id in ids:
+        assert call(client, "chat.getMessage", ALICE, msgId=message_id)["message"]["_id"] == message_id
+    rooms = client.get("/api/v1/rooms.get", headers=ALICE).json()["update"]
+    assert next(room for room in rooms if room["_id"] == "GENERAL")["lastMessage"]["_id"] == ids[-1]
+    subs = call(client, "subscriptions.get", ALICE)["update"]
+    assert next(sub for sub in subs if sub["rid"] == "GENERAL")["unread"] >= 3

@@ -652,3 +652,48 @@ def settings_get_unknown(ctx: Ctx) -> RequestSpec:
 @SPECS.unknown_id_for("rocketchat.settings.update")
 def settings_update_unknown(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"value": "x"}, path={"_id": "Chatmock_No_Such_Setting"})
+
+
+# uploads ------------------------------------------------------------------------------------------
+UPLOAD = {"file": ("chatmock.txt", b"chatmock contract suite upload\n", "text/plain")}
+
+
+@SPECS.request_for("rocketchat.rooms.upload", "rocketchat.rooms.media", writes=True)
+def rooms_upload(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"msg": "chatmock contract suite: upload"}, path={"rid": write_room(ctx.found)}, files=dict(UPLOAD))
+
+
+@SPECS.unknown_id_for("rocketchat.rooms.upload", "rocketchat.rooms.media")
+def rooms_upload_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({}, path={"rid": UNKNOWN_ROOM}, files=dict(UPLOAD))
+
+
+def uploaded(ctx: Ctx) -> tuple[str, str]:
+    """(room id, file id) of a file the caller uploads (not yet sent)."""
+    room_id = write_room(ctx.found)
+    reply = ctx.target.call(
+        "rocketchat.rooms.media", {}, path={"rid": room_id}, files=dict(UPLOAD), credential=ctx.credential, expect_error=False
+    )
+    return room_id, str(reply.json()["file"]["_id"])
+
+
+@SPECS.request_for("rocketchat.rooms.mediaConfirm", writes=True)
+def rooms_media_confirm(ctx: Ctx) -> RequestSpec:
+    room_id, file_id = uploaded(ctx)
+    return RequestSpec({"msg": "chatmock contract suite: confirmed upload"}, path={"rid": room_id, "fileId": file_id})
+
+
+@SPECS.unknown_id_for("rocketchat.rooms.mediaConfirm")
+def rooms_media_confirm_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({}, path={"rid": write_room(ctx.found), "fileId": "chatmockNoSuchFile1"})
+
+
+@SPECS.request_for("rocketchat.fileUpload")
+def file_upload(ctx: Ctx) -> RequestSpec:
+    _, file_id = uploaded(ctx)
+    return RequestSpec(path={"fileId": file_id, "name": "chatmock.txt"})
+
+
+@SPECS.unknown_id_for("rocketchat.fileUpload")
+def file_upload_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"fileId": "chatmockNoSuchFile1", "name": "x.txt"})

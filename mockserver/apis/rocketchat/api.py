@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from mockserver.apis.rocketchat import render
 from mockserver.apis.rocketchat.auth import authenticate, principal
@@ -22,7 +23,7 @@ from mockserver.apis.rocketchat.profile import profile_of
 from mockserver.apis.rocketchat.world import LOGIN as LOGIN_TOKEN
 from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso
 from mockserver.core.apibase import BaseApi, handles
-from mockserver.core.call import ApiError, Call, JsonReply, Problem, Reply
+from mockserver.core.call import ApiError, BinaryReply, Call, JsonReply, Problem, Reply
 from mockserver.core.guard import FailureLimit, client_of, same_secret
 from mockserver.core.hub import Hub
 from mockserver.core.parse import FORM, media_type
@@ -1350,3 +1351,84 @@ class RocketChatApi(BaseApi[World]):
             return self.documented(call.endpoint, 400, "error-setting-value-type")
         world.server_settings[setting_id] = value
         return JsonReply(200, {"success": True})
+
+    # uploads -------------------------------------------------------------------------------
+    def _upload_room(self, call: Call) -> tuple[User, Room]:
+        user = principal(call)
+        room = self.world.rooms.get(call.path_params["rid"])
+        if room is None or user.id not in room.member_set:
+            raise ApiError(self.documented(call.endpoint, 400, "error-room-not-found"))
+        return user, room
+
+    def _keep_file(self, call: Call, user: User, room: Room, confirmed: bool) -> tuple[str, dict[str, Any]]:
+        upload = call.files.get("file")
+        if upload is None:
+            raise ApiError(self.documented(call.endpoint, 400, "File required"))
+        file_id = new_id()
+        kept = {
+            "rid": room.id,
+            "name": upload.filename,
+            "type": upload.content_type,
+            "content": upload.content,
+            "user": user.id,
+            "confirmed": confirmed,
+        }
+        self.world.uploads[file_id] = kept
+        return file_id, kept
+
+    def _file_message(self, room: Room, user: User, file_id: str, kept: dict[str, Any], params: Mapping[str, Any]) -> JsonReply:
+        kept["confirmed"] = True
+        described = {"_id": file_id, "name": kept["name"], "type": kept["type"], "size": len(kept["content"])}
+        attachment: dict[str, Any] = {
+            "title": kept["name"], "title_link": f"/file-upload/{file_id}/{quote(str(kept['name']))}", "title_link_download": True,
+            "type": "file", "description": str(params.get("description", "")),
+        }  # fmt: skip
+        if str(kept["type"]).startswith("image/"):
+            attachment.update({"image_url": attachment["title_link"], "image_type": kept["type"], "image_size": described["size"]})
+        fields: dict[str, Any] = {
+            "msg": str(params.get("msg", "")),
+            "file": described,
+            "files": [described],
+            "attachments": [attachment],
+            "groupable": False,
+        }
+        if _truthy(params.get("tmid")):
+            fields["tmid"] = str(params["tmid"])
+        doc = self._new_message(room, user, fields)
+        self._check_message(doc)
+        stored = self._store(room, doc)
+        return JsonReply(200, {"message": render.message(stored), "success": True})
+
+    @handles("rocketchat.rooms.upload")
+    async def rooms_upload(self, call: Call) -> Reply:
+        if not self.profile.rooms_upload:
+            return self.error(Problem.NOT_FOUND, "rooms.upload was removed in Rocket.Chat 8.0")
+        user, room = self._upload_room(call)
+        file_id, kept = self._keep_file(call, user, room, True)
+        return self._file_message(room, user, file_id, kept, call.params)
+
+    @handles("rocketchat.rooms.media")
+    async def rooms_media(self, call: Call) -> Reply:
+        user, room = self._upload_room(call)
+        file_id, kept = self._keep_file(call, user, room, False)
+        return JsonReply(200, {"file": {"_id": file_id, "url": f"/file-upload/{file_id}/{quote(str(kept['name']))}"}, "success": True})
+
+    @handles("rocketchat.rooms.mediaConfirm")
+    async def rooms_media_confirm(self, call: Call) -> Reply:
+        user, room = self._upload_room(call)
+        kept = self.world.uploads.get(call.path_params["fileId"])
+        if kept is None or kept["rid"] != room.id or kept["confirmed"] or kept["user"] != user.id:
+            return self.documented(call.endpoint, 400, "error-file-not-found")
+        return self._file_message(room, user, call.path_params["fileId"], kept, call.params)
+
+    @handles("rocketchat.fileUpload")
+    async def file_upload(self, call: Call) -> Reply:
+        user = principal(call)
+        kept = self.world.uploads.get(call.path_params["fileId"])
+        room = self.world.rooms.get(str(kept["rid"])) if kept is not None else None
+        if kept is None or room is None or (room.t != "c" and user.id not in room.member_set):
+            return self.error(Problem.NOT_FOUND, "no such file")
+        # always application/octet-stream: a schema names one content type per response (the
+        # uploaded type is in the message's file.type) [inferred]
+        disposition = f"attachment; filename*=UTF-8''{quote(str(kept['name']))}"
+        return BinaryReply(200, bytes(kept["content"]), "application/octet-stream", headers={"Content-Disposition": disposition})

@@ -9,7 +9,9 @@ RocketChat/Rocket.Chat ``apps/meteor/app/api/server/ApiClass.ts`` and ``router.t
 * the 401 bodies: ``{status, message}`` up to 6.x; 7.x adds ``success: false`` and ``error``;
   from 8.0 only ``{success: false, error}``;
 * the login reply carries ``success: true`` from 7.0 (A7 ``success()``), not before;
-* ``/api/v1/info`` answers up to 3.x only (removed in 4.0.0; ``/api/info`` remains).
+* ``/api/v1/info`` answers up to 3.x only (removed in 4.0.0; ``/api/info`` remains);
+* ``rooms.upload/:rid`` answers up to 7.x (removed in 8.0; ``rooms.media`` + ``rooms.mediaConfirm`` remain);
+* ``users.createToken`` needs ``secret`` from 8.0.
 
 The default profile (no version) accepts everything the seeds document: form and JSON logins,
 and the documented bodies (``{status, message}`` 401s, a login reply without ``success``).
@@ -45,6 +47,11 @@ class Profile:
     @property
     def login_success_key(self) -> bool:
         return self.version is not None and self.version >= (7, 0, 0)
+
+    @property
+    def rooms_upload(self) -> bool:
+        """rooms.upload/:rid was removed in 8.0 (RocketChat/Rocket.Chat#36857)."""
+        return self.version is None or self.version < (8, 0, 0)
 
     @property
     def v1_info(self) -> bool:

@@ -226,6 +226,7 @@ class World:
         self.permissions: dict[str, tuple[str, ...]] = dict(DEFAULT_PERMISSIONS)
         self.server_settings: dict[str, Any] = dict(DEFAULT_SERVER_SETTINGS)
         self.last_seen: dict[tuple[str, str], int] = {}  # (room id, user id) -> ms the user last read the room
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> {rid, name, type, content, user, confirmed}
         self._last_ms = 0
         self._seq = itertools.count(1)
 
