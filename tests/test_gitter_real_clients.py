@@ -54,7 +54,8 @@ def test_gitterpy_bot_flow(mock_url: str) -> None:
     # who am I (GET /v1/user, twice: gitterpy asks once per field)
     assert client.auth.get_my_id == {"name": "alice", "user_id": ALICE_ID}
     assert repr(client) == f"GitterClient(name: alice, user_id: {ALICE_ID})"
-    # list rooms
+    # list rooms and communities
+    assert [group["uri"] for group in client.groups.list] == ["chatmock"]
     names = {room["name"] for room in client.rooms.rooms_list}
     assert REPO_NAME in names
     assert LOBBY_URI not in names

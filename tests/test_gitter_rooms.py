@@ -204,3 +204,22 @@ def test_user_search(client: TestClient) -> None:
     assert search(client, "/v1/user", "gitter.user.get", q="nobody") == []
     bad = client.get("/v1/user", params={"q": "bob", "limit": "ten"}, headers=auth())
     assert "limit" in assert_documented("gitter.user.get", bad, 400)["error"]
+
+
+# communities ---------------------------------------------------------------------------------------------
+def test_groups_and_their_rooms(client: TestClient) -> None:
+    groups = assert_documented("gitter.groups.list", client.get("/v1/groups", headers=auth()), 200)
+    assert [group["uri"] for group in groups] == ["chatmock"]
+    bobs = assert_documented("gitter.groups.list", client.get("/v1/groups", headers=auth(BOB_TOKEN)), 200)
+    assert [group["uri"] for group in bobs] == ["chatmock", "bob"]
+    admin = client.get("/v1/groups", params={"type": "admin"}, headers=auth())
+    assert [group["uri"] for group in assert_documented("gitter.groups.list", admin, 200)] == ["chatmock"]
+    rooms = client.get(f"/v1/groups/{groups[0]['id']}/rooms", headers=auth())
+    assert [room["uri"] for room in assert_documented("gitter.groups.rooms", rooms, 200)] == [
+        "chatmock/chatmock",
+        "chatmock",
+        "chatmock/lobby",
+    ]
+    private = client.get(f"/v1/groups/{bobs[1]['id']}/rooms", headers=auth())
+    assert assert_documented("gitter.groups.rooms", private, 200) == []  # bob's private channel is not alice's to see
+    assert_documented("gitter.groups.rooms", client.get(f"/v1/groups/{UNKNOWN_ID}/rooms", headers=auth()), 404)

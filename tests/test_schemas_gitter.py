@@ -68,6 +68,8 @@ def test_endpoint_ids_and_servers() -> None:
         "gitter.user.rooms.update",
         "gitter.user.show",
         "gitter.user.channels",
+        "gitter.groups.list",
+        "gitter.groups.rooms",
     }
     api = REG.api("gitter")
     assert [(s.name, s.url, s.prefix) for s in api.servers] == [
@@ -256,6 +258,8 @@ BROKEN_RESPONSES = [
     ("gitter.user.channels", lambda: with_(room("REPO"), id=1)),
     ("gitter.rooms.list", lambda: {"results": [without(room("REPO"), "id")]}),
     ("gitter.user.get", lambda: {"results": "bob"}),
+    ("gitter.groups.list", lambda: [{"id": "chatmock", "name": "chatmock", "uri": "chatmock"}]),
+    ("gitter.groups.rooms", lambda: [without(room("REPO"), "name")]),
 ]
 
 VALID_RESPONSES = [  # endpoints of issue 15 without a documented example: a reply as the mock renders it
@@ -270,6 +274,8 @@ VALID_RESPONSES = [  # endpoints of issue 15 without a documented example: a rep
     ("gitter.user.channels", lambda: [room("REPO")]),
     ("gitter.rooms.list", lambda: {"results": [room("REPO")]}),
     ("gitter.user.get", lambda: {"results": fixture("gitter.user.get.200.json")}),
+    ("gitter.groups.list", lambda: [{"id": "57542c12c43b8c601976fa66", "name": "gitterHQ", "uri": "gitterHQ", "homeUri": "gitterHQ/home"}]),
+    ("gitter.groups.rooms", lambda: [room("REPO")]),
 ]
 
 

@@ -240,6 +240,19 @@ def user_resource(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"userId": ctx.found.first("userId")})
 
 
+@SPECS.request_for("gitter.groups.list")
+def groups_list(ctx: Ctx) -> RequestSpec:
+    return RequestSpec()
+
+
+@SPECS.request_for("gitter.groups.rooms")
+def groups_rooms(ctx: Ctx) -> RequestSpec:
+    groups = ctx.target.call("gitter.groups.list", credential=ctx.credential, expect_error=False).json()
+    if not groups:
+        raise CannotBuild("the user belongs to no community")
+    return RequestSpec(path={"groupId": str(groups[0]["id"])})
+
+
 @SPECS.request_for("gitter.stream.chatMessages", "gitter.stream.events")
 def stream(ctx: Ctx) -> RequestSpec:
     # never sent with good credentials by the generic tests (a stream does not end); the
@@ -248,7 +261,7 @@ def stream(ctx: Ctx) -> RequestSpec:
 
 
 # requests naming what does not exist ----------------------------------------------------------------
-SPECS.names_no_id("gitter.rooms.list", "gitter.user.get", "gitter.user.me")
+SPECS.names_no_id("gitter.rooms.list", "gitter.user.get", "gitter.user.me", "gitter.groups.list")
 
 
 @SPECS.unknown_id_for("gitter.rooms.join")
@@ -325,6 +338,11 @@ def user_rooms_update_unknown(ctx: Ctx) -> RequestSpec:
 @SPECS.unknown_id_for("gitter.user.show", "gitter.user.channels")
 def unknown_user_resource(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"userId": UNKNOWN_ID})
+
+
+@SPECS.unknown_id_for("gitter.groups.rooms")
+def unknown_group(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(path={"groupId": UNKNOWN_ID})
 
 
 def _room_or_unknown(found: Discovery) -> str:

@@ -21,6 +21,8 @@ from mockserver.apis.gitter.world import (
     User,
     World,
     credentials,
+    group_id,
+    group_of,
     load,
     timestamp,
 )
@@ -296,6 +298,30 @@ class GitterApi(BaseApi[World]):
             room.add_member(other.id, now)
             world.add_room(room)
         return room
+
+    @handles("gitter.groups.list")
+    async def groups_list(self, call: Call) -> Reply:
+        """The groups of the user's rooms (a group: its rooms' first uri segment [inferred])."""
+        world, me = self.world, self._me(call)
+        admin_only = call.params.get("type") == "admin"
+        seen: dict[str, dict[str, Any]] = {}
+        for room in world.rooms.values():
+            if room.uri is None or not room.is_member(me.id) or (admin_only and me.id not in room.admins):
+                continue
+            name = group_of(room.uri)
+            if name.lower() not in seen:
+                seen[name.lower()] = render.group(name, world.room_by_uri(name))
+        return JsonReply(HTTPStatus.OK, list(seen.values()))
+
+    @handles("gitter.groups.rooms")
+    async def groups_rooms(self, call: Call) -> Reply:
+        world, me = self.world, self._me(call)
+        wanted = call.path_params.get("groupId", "")
+        rooms = [room for room in world.rooms.values() if room.uri is not None and group_id(group_of(room.uri)) == wanted]
+        if not rooms:
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
+        visible = [room for room in rooms if room.is_member(me.id) or (room.security != PRIVATE and not room.noindex)]
+        return JsonReply(HTTPStatus.OK, [render.room(world, room, me.id) for room in visible])
 
     @handles("gitter.user.show")
     async def user_show(self, call: Call) -> Reply:

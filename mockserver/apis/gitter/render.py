@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.apis.gitter.markup import MarkupCache
-from mockserver.apis.gitter.world import Message, Room, User, World
+from mockserver.apis.gitter.world import Message, Room, User, World, group_id
 
 
 def user(person: User, *, role: str | None = None) -> dict[str, Any]:
@@ -139,3 +139,14 @@ def event(world: World, place: Room, entry: tuple[str, str, str], viewer: str, m
         )
     person = world.users.get(ident)
     return None if person is None else {"operation": operation, "resource": resource, "model": user(person)}
+
+
+def group(name: str, home: Room | None) -> dict[str, Any]:
+    """A community as group-strategy.js maps it; ``home`` is the room at its own uri, if any."""
+    body: dict[str, Any] = {"id": group_id(name), "name": name, "uri": name, "homeUri": f"{name}/home"}
+    if home is not None:
+        body["backedBy"] = {"type": "GH_ORG" if home.github_type == "ORG" else None, "linkPath": name}
+    else:
+        body["backedBy"] = {"type": None}
+    body["avatarUrl"] = f"https://avatars-05.gitter.im/group/iv/1/{group_id(name)}"
+    return body

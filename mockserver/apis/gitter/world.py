@@ -40,6 +40,7 @@ and one-to-one pairs are indexed as they are read.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,16 @@ PRIVATE = "PRIVATE"
 GITHUB_TYPES = frozenset({"ORG", "REPO", ONETOONE, "ORG_CHANNEL", "REPO_CHANNEL", "USER_CHANNEL"})  # _defs.json Room.githubType
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$")
+
+
+def group_of(uri: str) -> str:
+    """A room's community: the first segment of its uri (``chatmock/lobby`` -> ``chatmock``)."""
+    return uri.split("/", 1)[0]
+
+
+def group_id(name: str) -> str:
+    """A stable ObjectId-like id for a community name (the mock keeps no group records)."""
+    return hashlib.sha1(f"gitter-group:{name.lower()}".encode()).hexdigest()[:24]
 
 
 def timestamp(clock: Clock) -> str:
