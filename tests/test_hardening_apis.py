@@ -599,3 +599,17 @@ def test_a_reset_of_the_lingr_api_releases_observers_of_a_session_the_new_world_
 def _no_profile() -> Iterator[None]:
     yield
     sys.setprofile(None)
+
+
+def test_failed_checks_are_counted_per_client() -> None:
+    """With the client's address on every call, one client's bad guesses do not lock out another."""
+    from mockserver import create_app
+
+    app = create_app(["lingr"], auth_failure_limit=2)
+    mallory = TestClient(app, client=("10.0.0.66", 5000))
+    alice = TestClient(app, client=("10.0.0.7", 5000))
+    for _ in range(3):
+        mallory.post("/api/session/create", data={"user": "alice", "password": "wrong"})
+    blocked = mallory.post("/api/session/create", data={"user": "alice", "password": "alice-password"}).json()
+    assert blocked["status"] == "error"
+    assert alice.post("/api/session/create", data={"user": "alice", "password": "alice-password"}).json()["status"] == "ok"

@@ -274,6 +274,7 @@ class Dispatcher:
             files=files,
             base_url=self.base_url(scope, headers.get("host", ""), endpoint),
             disconnected=lambda: wait_for_disconnect(receive),
+            client=_client_host(scope),
         )
         if endpoint.path_checker is not None:
             problem = endpoint.path_checker.best(call.path_params)
@@ -583,3 +584,9 @@ def _hostname(host_header: str) -> str:
     if host_header.startswith("["):
         return host_header[: host_header.find("]") + 1].lower()
     return host_header.rsplit(":", 1)[0].lower() if host_header else ""
+
+
+def _client_host(scope: Scope) -> str:
+    """The client's address as the server gave it ("" when it gave none)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
