@@ -302,7 +302,9 @@ def _banner(args: argparse.Namespace, app: Any, apis: tuple[str, ...], admin_tok
     notes = [note for flag, note in ((args.log, "logging each request"), (args.cors, "CORS on")) if flag]
     if notes:
         print("  " + "; ".join(notes))
-    admin = f"admin: {origin(args.host, args.port)}{ADMIN_PREFIX}/docs" + (f" (header {ADMIN_HEADER})" if admin_token else "")
+    console = f"console: {origin(args.host, args.port)}{ADMIN_PREFIX}/"
+    admin = f"admin API: {origin(args.host, args.port)}{ADMIN_PREFIX}/docs" + (f" (header {ADMIN_HEADER})" if admin_token else "")
+    print(console, flush=True)
     print(admin, flush=True)
 
 
