@@ -59,6 +59,10 @@ VALID_PATH = {
     "extname": "m4a",
     "id": "1003",
     "ext": "m4a",
+    "rid": "GENERAL",  # Rocket.Chat rooms.upload / rooms.media / rooms.mediaConfirm
+    "fileId": "chatmockNoSuchFile1",
+    "name": "chatmock.txt",
+    "_id": "Site_Name",  # Rocket.Chat settings/:_id
 }
 
 
