@@ -289,7 +289,7 @@ class RocketChatApi(BaseApi[World]):
             room = self.world.rooms.get(target) or self.world.room_by_name(target)
             if room is None and target in self.world.users:
                 return self._direct_room(user, self.world.users[target])
-        if room is not None and room.t == "c" and not room.extra.get("archived"):
+        if room is not None and user.id not in room.member_set and room.t == "c" and not room.extra.get("archived"):
             self._join(room, user)
         if room is None or user.id not in room.member_set:
             return None
