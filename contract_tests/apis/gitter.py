@@ -250,7 +250,7 @@ def groups_rooms(ctx: Ctx) -> RequestSpec:
     groups = ctx.target.call("gitter.groups.list", credential=ctx.credential, expect_error=False).json()
     if not groups:
         raise CannotBuild("the user belongs to no community")
-    return RequestSpec(path={"groupId": str(groups[0]["id"])})
+    return RequestSpec(path={"id": str(groups[0]["id"])})
 
 
 @SPECS.request_for("gitter.stream.chatMessages", "gitter.stream.events")
@@ -342,7 +342,7 @@ def unknown_user_resource(ctx: Ctx) -> RequestSpec:
 
 @SPECS.unknown_id_for("gitter.groups.rooms")
 def unknown_group(ctx: Ctx) -> RequestSpec:
-    return RequestSpec(path={"groupId": UNKNOWN_ID})
+    return RequestSpec(path={"id": UNKNOWN_ID})
 
 
 def _room_or_unknown(found: Discovery) -> str:

@@ -316,7 +316,7 @@ class GitterApi(BaseApi[World]):
     @handles("gitter.groups.rooms")
     async def groups_rooms(self, call: Call) -> Reply:
         world, me = self.world, self._me(call)
-        wanted = call.path_params.get("groupId", "")
+        wanted = call.path_params.get("id", "")  # the group id (groups/index.js: id "group")
         rooms = [room for room in world.rooms.values() if room.uri is not None and group_id(group_of(room.uri)) == wanted]
         if not rooms:
             raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
