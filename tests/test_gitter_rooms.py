@@ -223,3 +223,23 @@ def test_groups_and_their_rooms(client: TestClient) -> None:
     private = client.get(f"/v1/groups/{bobs[1]['id']}/rooms", headers=auth())
     assert assert_documented("gitter.groups.rooms", private, 200) == []  # bob's private channel is not alice's to see
     assert_documented("gitter.groups.rooms", client.get(f"/v1/groups/{UNKNOWN_ID}/rooms", headers=auth()), 404)
+
+
+# message list parameters ------------------------------------------------------------------------------------
+def test_message_list_parameters(client: TestClient) -> None:
+    path = f"/v1/rooms/{REPO}/chatMessages"
+    posted = [client.post(path, json={"text": f"paging {n}"}, headers=auth()).json()["id"] for n in range(4)]
+    lean = client.get(path, params={"lean": "true", "limit": "2"}, headers=auth())
+    assert [item["id"] for item in assert_documented("gitter.rooms.chatMessages.list", lean, 200)] == posted[2:]
+    before = client.get(path, params={"beforeId": posted[3], "limit": "2"}, headers=auth()).json()
+    assert [item["id"] for item in before] == posted[1:3]
+    after = client.get(path, params={"afterId": posted[0], "limit": "2"}, headers=auth()).json()
+    assert [item["id"] for item in after] == posted[1:3]
+    around = client.get(path, params={"aroundId": posted[1], "limit": "3"}, headers=auth()).json()
+    assert [item["id"] for item in around] == posted[0:3]
+    skipped = client.get(path, params={"skip": "1", "limit": "1"}, headers=auth()).json()
+    assert [item["id"] for item in skipped] == posted[2:3]
+    found = client.get(path, params={"q": "PAGING 2"}, headers=auth()).json()
+    assert [item["id"] for item in found] == [posted[2]]
+    status = client.post(path, json={"text": "waves", "status": True}, headers=auth()).json()
+    assert status["status"] is True
