@@ -33,7 +33,7 @@ def test_curl_examples_work_as_written() -> None:
             result = subprocess.run([*argv, "-sS", "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=30, check=False)
             body, _, status = result.stdout.rpartition("\n")
             assert result.returncode == 0, f"{line}: {result.stderr}"
-            assert status == "200", f"{line}: HTTP {status} {body[:200]}"
+            assert status in ("200", "201"), f"{line}: HTTP {status} {body[:200]}"
             parsed = json.loads(body)
             assert not (isinstance(parsed, dict) and parsed.get("status") == "error"), f"{line}: {body[:200]}"
             assert not re.search(r"Traceback", body)

@@ -122,7 +122,7 @@ def test_each_request_is_one_line_as_it_happens_and_secrets_are_not_printed(logg
 
     output = logged.stop()
     assert "chatmock stopped" in output
-    requests = output.split("\nadmin: ", 1)[1]  # after the banner, which prints the default credentials
+    requests = output.split("\nadmin API: ", 1)[1]  # after the banner, which prints the default credentials
     assert "lingr.session.create" in requests
     for secret in (token, session, "alice-password"):
         assert secret not in requests
