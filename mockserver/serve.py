@@ -82,6 +82,11 @@ def add_command(commands: Any) -> None:
     )
     parser.add_argument("--rocketchat-host", metavar="NAME", help="route requests with this Host header to Rocket.Chat")
     parser.add_argument(
+        "--rocketchat-version",
+        metavar="V",
+        help="Rocket.Chat server version to imitate (3.0 to 8.x, e.g. 7.5.0); default: accept everything the documentation shows",
+    )
+    parser.add_argument(
         "--journal-size", type=count(0), default=500, metavar="N", help="requests kept in the journal (default 500; 0: none)"
     )
     parser.add_argument("--body-limit", type=count(1), default=1024 * 1024, metavar="BYTES", help="largest request body (default 1 MiB)")
@@ -257,6 +262,7 @@ def _build_app(args: argparse.Namespace, apis: tuple[str, ...], admin_token: str
             body_limit=args.body_limit,
             admin_token=admin_token,
             rocketchat_host=args.rocketchat_host,
+            api_options={"rocketchat": {"version": args.rocketchat_version}} if args.rocketchat_version else None,
             freeze_gc=True,
             **_core_options(args),
         )

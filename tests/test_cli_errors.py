@@ -310,3 +310,24 @@ def test_errors_in_a_child_process_are_one_line(tmp_path: Path) -> None:
             assert result.stdout == ""
             assert len(result.stderr.splitlines()) == 1, result.stderr
             assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_rocketchat_version_is_one_line() -> None:
+    """`--rocketchat-version` is checked by the Rocket.Chat module: an unknown one stops serve in one line."""
+    import subprocess
+    import sys
+
+    from mockserver.background import free_port
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(free_port()), "--rocketchat-version", "99.1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "99.1" in lines[0]
+    assert "Traceback" not in done.stderr
