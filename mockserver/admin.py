@@ -757,16 +757,18 @@ async def console_messages(call: AdminRequest) -> Response:
 
 
 async def console_talk(call: AdminRequest) -> Response:
-    """POST ``{"api", "room", "user", "text"}`` (and ``"edit": <message id>``): sent as that
-    user through the API's own endpoint (journaled, delivered to long polls and streams)."""
+    """POST ``{"api", "room", "user", "text"}`` (and ``"edit"`` or ``"delete"``: <message id>):
+    sent as that user through the API's own endpoint (journaled, delivered to long polls and
+    streams)."""
     body = call.body
     keys = {"api", "room", "user", "text"}
-    if not isinstance(body, dict) or not keys <= set(body) or not set(body) <= keys | {"edit"}:
-        raise AdminError(400, 'bad talk request: {"api", "room", "user", "text"} (and "edit": <message id>)')
+    usage = 'bad talk request: {"api", "room", "user", "text"} (and "edit" or "delete": <message id>)'
+    if not isinstance(body, dict) or not keys <= set(body) or not set(body) <= keys | {"edit", "delete"} or {"edit", "delete"} <= set(body):
+        raise AdminError(400, usage)
     if not all(isinstance(body[key], str) for key in body):
         raise AdminError(400, "bad talk request: every value is a string")
     try:
-        found = await _rooms(call).talk(body["api"], body["room"], body["user"], body["text"], body.get("edit"))
+        found = await _rooms(call).talk(body["api"], body["room"], body["user"], body["text"], body.get("edit"), body.get("delete"))
     except ConsoleError as error:
         raise AdminError(error.status, error.message) from None
     return JSONResponse(found)

@@ -101,9 +101,26 @@ def test_edit_where_the_api_can(api: str, client: TestClient) -> None:
     assert "typo" not in texts
 
 
+def test_delete_where_the_api_can(client: TestClient) -> None:
+    rooms = client.get("/__chatmock/console/rooms", params={"api": "rocketchat"}).json()
+    assert rooms["can_delete"] is True
+    room = rooms["rooms"][1]["id"]
+    said = client.post("/__chatmock/console/talk", json={"api": "rocketchat", "room": room, "user": "alice", "text": "regret"}).json()
+    message_id = said["response"]["message"]["_id"]
+    gone = client.post(
+        "/__chatmock/console/talk", json={"api": "rocketchat", "room": room, "user": "alice", "text": "", "delete": message_id}
+    )
+    assert gone.json()["status"] == 200
+    shown = client.get("/__chatmock/console/messages", params={"api": "rocketchat", "room": room}).json()["messages"]
+    assert message_id not in [message["id"] for message in shown]
+    assert client.get("/__chatmock/console/rooms", params={"api": "gitter"}).json()["can_delete"] is False
+
+
 def test_talk_refusals(client: TestClient) -> None:
     for body, status in [
         ({"api": "lingr", "room": "lounge", "user": "alice", "text": "x", "edit": "1"}, 400),
+        ({"api": "gitter", "room": "5f2000000000000000000002", "user": "alice", "text": "", "delete": "1"}, 400),
+        ({"api": "rocketchat", "room": "GENERAL", "user": "alice", "text": "", "edit": "1", "delete": "1"}, 400),
         ({"api": "lingr", "room": "lounge", "user": "mallory", "text": "x"}, 400),
         ({"api": "nope", "room": "r", "user": "alice", "text": "x"}, 404),
         ({"api": "lingr", "room": "lounge"}, 400),

@@ -166,14 +166,14 @@ class Rooms:
                 for member in room.get("members", []):
                     if member not in known["members"]:
                         known["members"].append(member)
-        return {"api": api, "users": talkers, "can_edit": adapter.can_edit, "rooms": list(found.values())}
+        return {"api": api, "users": talkers, "can_edit": adapter.can_edit, "can_delete": adapter.can_delete, "rooms": list(found.values())}
 
     async def messages(self, api: str, room: str, user: str | None, before: str | None, limit: int) -> dict[str, Any]:
         adapter = self.adapter(api)
         auth = await self._auth_for_room(adapter, api, room, user)
         return await adapter.messages(auth, room, before, limit)
 
-    async def talk(self, api: str, room: str, user: str, text: str, edit: str | None) -> dict[str, Any]:
+    async def talk(self, api: str, room: str, user: str, text: str, edit: str | None, delete: str | None = None) -> dict[str, Any]:
         adapter = self.adapter(api)
         if user not in self.users(api):
             raise ConsoleError(400, f"no user {user[:40]!r} with credentials in the {api} world")
@@ -182,7 +182,14 @@ class Rooms:
             raise ConsoleError(400, f"{user} cannot log in to {api}")
         if edit is not None and not adapter.can_edit:
             raise ConsoleError(400, f"{api} has no way to edit a message")
-        answer = await (adapter.edit(auth, room, edit, text) if edit is not None else adapter.send(auth, room, text))
+        if delete is not None:
+            if not adapter.can_delete:
+                raise ConsoleError(400, f"{api} has no way to delete a message")
+            answer = await adapter.delete(auth, room, delete)
+        elif edit is not None:
+            answer = await adapter.edit(auth, room, edit, text)
+        else:
+            answer = await adapter.send(auth, room, text)
         return {"status": answer.status, "response": answer.body}
 
     async def _auth_for_room(self, adapter: Adapter, api: str, room: str, user: str | None) -> dict[str, str]:
@@ -205,6 +212,7 @@ class Rooms:
 class Adapter:
     api = ""
     can_edit = False
+    can_delete = False
 
     def __init__(self, rooms: Rooms) -> None:
         self.rooms_ = rooms
@@ -229,6 +237,9 @@ class Adapter:
 
     async def edit(self, auth: dict[str, str], room: str, message: str, text: str) -> Answer:
         raise ConsoleError(400, f"{self.api} has no way to edit a message")
+
+    async def delete(self, auth: dict[str, str], room: str, message: str) -> Answer:
+        raise ConsoleError(400, f"{self.api} has no way to delete a message")
 
 
 def _message(id_: Any, user: Any, text: Any, time: Any) -> dict[str, Any]:
@@ -272,6 +283,7 @@ class GitterRooms(Adapter):
 class RocketChatRooms(Adapter):
     api = "rocketchat"
     can_edit = True
+    can_delete = True
 
     async def auth(self, user: str) -> dict[str, str] | None:
         given = self.credentials(user)
@@ -309,6 +321,10 @@ class RocketChatRooms(Adapter):
 
     async def edit(self, auth: dict[str, str], room: str, message: str, text: str) -> Answer:
         request = Request("rocketchat.chat.update", {}, {}, auth, json={"roomId": room, "msgId": message, "text": text})
+        return await self.call(request, quiet=False)
+
+    async def delete(self, auth: dict[str, str], room: str, message: str) -> Answer:
+        request = Request("rocketchat.chat.delete", {}, {}, auth, json={"roomId": room, "msgId": message})
         return await self.call(request, quiet=False)
 
 

@@ -166,6 +166,7 @@ async function fillTalk() {
   if (room) rooms.value = room;
   for (const user of answer.users) option(users, user);
   $("talk-edit-label").hidden = !answer.can_edit;
+  $("talk-delete-label").hidden = !answer.can_delete;
 }
 
 $("talk-api").addEventListener("change", () => fillTalk().catch(report));
@@ -173,10 +174,17 @@ $("talk-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const request = { api: $("talk-api").value, room: $("talk-room").value, user: $("talk-user").value, text: $("talk-text").value };
   if ($("talk-edit").value && !$("talk-edit-label").hidden) request.edit = $("talk-edit").value;
+  if ($("talk-delete").value && !$("talk-delete-label").hidden) {
+    request.delete = $("talk-delete").value;
+    delete request.edit;
+  }
   try {
     const answer = await admin("/console/talk", { json: request });
     show("talk-result", answer);
-    if (answer.status < 400) $("talk-text").value = "";
+    if (answer.status < 400) {
+      $("talk-text").value = "";
+      $("talk-delete").value = "";
+    }
   } catch (error) {
     show("talk-result", String(error.message || error));
   }
