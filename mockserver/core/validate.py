@@ -84,7 +84,9 @@ class Checker:
 
     def reference_errors(self, instance: Any) -> list[ValidationError]:
         """The reference validator's errors, the most relevant (``best_match``) first."""
-        errors = list(self.iter_errors(instance))
+        if self.is_valid(instance):
+            return []  # the usual case, on every validated request: nothing more to ask
+        errors = list(self._reference.iter_errors(instance))
         best = best_match(errors)
         ordered = sorted(errors, key=relevance)
         if best is not None:
