@@ -81,23 +81,6 @@ def curl_line(request: httpx.Request, secrets: Iterable[str] = ()) -> str:
     return " ".join(shlex.quote(part) for part in parts)
 
 
-def json_type(value: Any) -> str:
-    """The JSON type name of a decoded value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def general_path(instance_path: str) -> str:
     """``$.rooms[0].messages[3].id`` -> ``$.rooms[*].messages[*].id``: one drift, wherever it shows."""
     return _INDEX.sub("[*]", instance_path)
@@ -136,7 +119,7 @@ def observed_of(error: ValidationError | None) -> Observed:
     if not isinstance(instance, dict | list) and not _may_be_secret(error):
         text = json.dumps(instance, ensure_ascii=False)
         shown = text if len(text) <= SHOWN_VALUE else ""
-    return Observed(json_type(instance), shown)
+    return Observed(conformance.json_type(instance), shown)
 
 
 def describe(finding: Finding) -> tuple[str, Observed]:

@@ -251,3 +251,18 @@ def _schema_findings(endpoint_id: str, status: int, checker: Checker, instance: 
             safe_message=violation.without_value(),
             error=error,
         )
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value (what a finding says was observed)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

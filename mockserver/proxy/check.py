@@ -142,7 +142,7 @@ def describe(error: ValidationError) -> str:
         missing = [name for name in expected if name not in instance]
         return f"required field {', '.join(map(repr, missing))} missing"
     if keyword == "type":
-        return f"expected type {expected}, got {_json_type(instance)}"
+        return f"expected type {expected}, got {conformance.json_type(instance)}"
     if keyword == "additionalProperties" and isinstance(instance, dict):
         known = set(error.schema.get("properties", {}))
         patterns = list(error.schema.get("patternProperties", {}))
@@ -200,17 +200,3 @@ def _example(value: Any) -> str:
         return f"[array of {len(value)}]"
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= EXAMPLE_LENGTH else text[: EXAMPLE_LENGTH - 3] + "..."
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
