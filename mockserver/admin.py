@@ -383,17 +383,7 @@ async def journal(call: AdminRequest) -> Response:
 
 
 def _journal_filters(call: AdminRequest) -> dict[str, Any]:
-    try:
-        pairs = parse.form_pairs(call.request.scope.get("query_string", b"").decode("utf-8"))
-    except UnicodeDecodeError:
-        raise AdminError(400, "the journal query is not UTF-8") from None
-    given: dict[str, str] = {}
-    for name, value in pairs:
-        if name not in JOURNAL_FILTERS:
-            raise AdminError(400, f"unknown journal filter {_shown(name)}; filters: {', '.join(JOURNAL_FILTERS)}")
-        if name in given:
-            raise AdminError(400, f"journal filter {name} given more than once")
-        given[name] = value
+    given = _query(call, JOURNAL_FILTERS, noun="journal filter", plural="filters", query="journal query")
     filters: dict[str, Any] = {}
     if "endpoint" in given:
         endpoint = given["endpoint"]
@@ -525,17 +515,20 @@ async def console_session(call: AdminRequest) -> Response:
     return JSONResponse({"token": call.admin_token_set, "authorized": call.authorized}, headers={"Cache-Control": "no-store"})
 
 
-def _query(call: AdminRequest, allowed: tuple[str, ...]) -> dict[str, str]:
+def _query(
+    call: AdminRequest, allowed: tuple[str, ...], noun: str = "parameter", plural: str = "parameters", query: str = "query"
+) -> dict[str, str]:
+    """The query's values by name: each name one of ``allowed``, given once (else a 400 naming it)."""
     try:
         pairs = parse.form_pairs(call.request.scope.get("query_string", b"").decode("utf-8"))
     except UnicodeDecodeError:
-        raise AdminError(400, "the query is not UTF-8") from None
+        raise AdminError(400, f"the {query} is not UTF-8") from None
     given: dict[str, str] = {}
     for name, value in pairs:
         if name not in allowed:
-            raise AdminError(400, f"unknown parameter {_shown(name)}; parameters: {', '.join(allowed)}")
+            raise AdminError(400, f"unknown {noun} {_shown(name)}; {plural}: {', '.join(allowed)}")
         if name in given:
-            raise AdminError(400, f"parameter {name} given more than once")
+            raise AdminError(400, f"{noun} {name} given more than once")
         given[name] = value
     return given
 
