@@ -18,6 +18,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -134,6 +135,14 @@ class Dispatcher:
                 self._host_routers[host] = Router([(endpoint.path, endpoint) for endpoint in served])
         self._declared = {endpoint.id: parse.declared_names(endpoint) for endpoint in endpoints}
         self._content_types = {name: header_bytes(registry.api(name).content_type) for name in self.apis}
+        self._socket_prefixes = sorted(
+            (
+                (server.prefix if not root else server.prefix.removeprefix(registry.api(name).servers[0].prefix), name, server.name)
+                for name in self.apis
+                for server in registry.api(name).servers
+            ),
+            key=lambda triple: -len(triple[0]),
+        )
         self._prefixes = sorted(
             ((api.servers[0].prefix, name) for name, api in ((name, registry.api(name)) for name in self.apis)),
             key=lambda pair: -len(pair[0]),
@@ -153,6 +162,25 @@ class Dispatcher:
             if path == prefix or path.startswith(prefix + "/"):
                 return api, found
         return None, found
+
+    def socket_route(self, host_header: str, path: str) -> SocketRoute | None:
+        """Which API (and which of its servers) a non-HTTP request (a WebSocket) is for, by the
+        same Host and prefix rules as HTTP, and the path within that server (``/websocket``)."""
+        host = _hostname(host_header)
+        for name in self.apis:
+            for server in self.registry.api(name).servers:
+                if (urlsplit(server.url).hostname or "") == host and host not in LOOPBACK_HOSTS:
+                    return SocketRoute(name, server.name, path)
+        extra = self.settings.extra_hosts.get(host)
+        if extra in self.apis:
+            return SocketRoute(extra, self.registry.api(extra).servers[0].name, path)
+        for prefix, name, server_name in self._socket_prefixes:
+            if prefix and (path == prefix or path.startswith(prefix + "/")):
+                return SocketRoute(name, server_name, path[len(prefix) :] or "/")
+        if self.root:
+            name = next(iter(self.apis))
+            return SocketRoute(name, self.registry.api(name).servers[0].name, path)
+        return None
 
     def base_url(self, scope: Scope, host_header: str, endpoint: Endpoint) -> str:
         if not host_header:
@@ -554,6 +582,16 @@ def _bad_request(module: ApiModule, call: Call, message: str) -> JsonReply:
     """A matched call's bad request: as the API refines it, else its plain bad request."""
     refined = module.refine_bad_request(call, message)
     return refined if refined is not None else module.error(Problem.BAD_REQUEST, message)
+
+
+@dataclass(frozen=True)
+class SocketRoute:
+    """Where a WebSocket request goes: an API, one of its servers (by name) and the path
+    within that server (its prefix removed)."""
+
+    api: str
+    server: str
+    path: str
 
 
 class RequestHeaders(dict[str, str]):
