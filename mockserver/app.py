@@ -22,6 +22,7 @@ from mockserver.core.dispatch import Dispatcher
 from mockserver.core.journal import Entry
 from mockserver.core.registry import Registry, load_registry
 from mockserver.core.settings import SEED_LIMIT, Settings
+from mockserver.core.sockets import serve_socket
 from mockserver.mock import ChatMock
 
 __all__ = ["ADMIN_COOKIE", "ADMIN_HEADER", "ADMIN_PREFIX", "API_NAMES", "ChatMockApp", "create_app", "read_seed"]
@@ -30,7 +31,8 @@ __all__ = ["ADMIN_COOKIE", "ADMIN_HEADER", "ADMIN_PREFIX", "API_NAMES", "ChatMoc
 class ChatMockApp(Starlette):
     """Starlette holding the app's state; every HTTP request goes straight to the dispatcher
     (no path regex in between, so any path, newlines included, gets the API's own 404) or,
-    under ``/__chatmock``, to the admin API (:class:`mockserver.admin.AdminApi`)."""
+    under ``/__chatmock``, to the admin API (:class:`mockserver.admin.AdminApi`); every
+    WebSocket to :func:`mockserver.core.sockets.serve_socket`."""
 
     dispatcher: Dispatcher
     admin: AdminApi
@@ -41,6 +43,9 @@ class ChatMockApp(Starlette):
                 await self.admin(scope, receive, send)
             else:
                 await self.dispatcher(scope, receive, send)
+            return
+        if scope["type"] == "websocket":  # an API's declared socket, or refused (mockserver.core.sockets)
+            await serve_socket(self.dispatcher, scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 

@@ -2,7 +2,8 @@
 documented-error lookup, so each API writes only what is its own.
 
 An API subclasses :class:`BaseApi`, marks one async method per endpoint with
-``@handles("<endpoint id>")`` and implements the abstract hooks (its error shapes,
+``@handles("<endpoint id>")`` (and each WebSocket endpoint with
+``@serves_socket("<server name>", "<path>")``) and implements the abstract hooks (its error shapes,
 ``authenticate``, ``load_world``, ``credentials``, ``secrets``). Creation fails loudly when a hook
 is missing, an endpoint of the schemas has no handler, or a handler names an unknown endpoint.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from mockserver.core.call import Call, Handler, JsonReply, Problem
+from mockserver.core.call import Call, Handler, JsonReply, Problem, SocketHandler
 from mockserver.core.hub import Hub
 from mockserver.core.registry import ANY_CODE, AnyCode, Endpoint, ErrorCode, Registry, thaw
 from mockserver.core.settings import Settings
@@ -25,6 +26,7 @@ from mockserver.core.worlds import Credentials, read_world_file
 F = TypeVar("F", bound=Callable[..., Any])
 W = TypeVar("W")  # the API's state: what load_world builds from a world document
 _ENDPOINT_MARK = "__chatmock_endpoint__"
+_SOCKET_MARK = "__chatmock_socket__"
 
 
 def handles(endpoint_id: str) -> Callable[[F], F]:
@@ -43,6 +45,26 @@ def handled_endpoint(function: object) -> str | None:
     return endpoint_id if isinstance(endpoint_id, str) else None
 
 
+def serves_socket(server: str, path: str) -> Callable[[F], F]:
+    """Mark a method ``async def m(self, socket: Socket) -> None`` as the WebSocket handler at
+    ``path`` of this API's server named ``server`` (``rest``, ``stream``: the names in its
+    ``_api.json``), e.g. ``@serves_socket("rest", "/websocket")``; checked when the API is created."""
+
+    def mark(function: F) -> F:
+        setattr(function, _SOCKET_MARK, (server, path))
+        return function
+
+    return mark
+
+
+def served_socket(function: object) -> tuple[str, str] | None:
+    """The (server, path) ``@serves_socket`` marked ``function`` with, if any."""
+    found = getattr(function, _SOCKET_MARK, None)
+    if isinstance(found, tuple) and len(found) == 2 and all(isinstance(part, str) for part in found):
+        return found[0], found[1]
+    return None
+
+
 class BaseApi(abc.ABC, Generic[W]):
     """Implements :class:`mockserver.core.call.ApiModule` but for the hooks only an API knows."""
 
@@ -58,6 +80,7 @@ class BaseApi(abc.ABC, Generic[W]):
         self.hub = hub
         self.settings = settings
         self.handlers: Mapping[str, Handler] = self._collect()
+        self.sockets: Mapping[tuple[str, str], SocketHandler] = self._collect_sockets()
         self._loaded: W | None = None  # the world in force, once one is
         self._document: Mapping[str, Any] = {}
 
@@ -78,6 +101,24 @@ class BaseApi(abc.ABC, Generic[W]):
             raise RuntimeError(
                 f"{type(self).__name__} has no handler for {', '.join(missing)}: add a @handles method in {_source_of(type(self))}"
             )
+        return found
+
+    def _collect_sockets(self) -> dict[tuple[str, str], SocketHandler]:
+        found: dict[tuple[str, str], SocketHandler] = {}
+        servers = {server.name for server in self.api.servers}
+        for attribute in dir(type(self)):
+            place = served_socket(getattr(type(self), attribute, None))
+            if place is None:
+                continue
+            server, path = place
+            where = f"{type(self).__name__}.{attribute}"
+            if server not in servers:
+                raise RuntimeError(f"{where} serves a socket on server {server!r}; {self.name} has {', '.join(sorted(servers))}")
+            if not path.startswith("/"):
+                raise RuntimeError(f"{where} serves a socket at {path!r}: a path starts with /")
+            if place in found:
+                raise RuntimeError(f"{type(self).__name__} has two socket handlers for {server} {path}")
+            found[place] = getattr(self, attribute)
         return found
 
     # the world ---------------------------------------------------------------------------

@@ -4,12 +4,13 @@ module fulfils (:class:`ApiModule`). No API word here."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from starlette.types import Receive
+from starlette.types import Receive, Send
 
 from mockserver.core.registry import ANY_CODE, AnyCode, Endpoint, ErrorCode
 
@@ -158,6 +159,80 @@ class Call:
 Handler = Callable[[Call], Awaitable[Reply]]
 
 
+class Socket:
+    """One accepted WebSocket, as a socket handler sees it (``@serves_socket``): whole text or
+    binary frames in, frames out, a close; nothing here raises when the client has gone.
+
+    :meth:`receive` returns the next frame (``str`` for a text frame, ``bytes`` for a binary
+    one) or None once the connection is over: the client closed it or vanished, or sent a
+    frame longer than ``limit`` (characters or bytes; the socket is then closed with 1009,
+    "message too big"). :meth:`send` returns False instead of raising when the frame could
+    not be sent. The runner (:mod:`mockserver.core.sockets`) accepts the socket before the
+    handler runs and closes it after."""
+
+    __slots__ = ("_receive", "_send", "client", "close_code", "closed", "headers", "limit", "path", "query")
+
+    def __init__(self, receive: Receive, send: Send, *, path: str, query: str, headers: Mapping[str, str], client: str, limit: int) -> None:
+        self._receive = receive
+        self._send = send
+        self.path = path  # within the API's server (its prefix removed)
+        self.query = query  # the raw query string
+        self.headers = headers  # lower-case names
+        self.client = client  # the client's address ("" when unknown)
+        self.limit = limit  # the longest frame accepted
+        self.closed = False  # no frame is sent or received any more
+        self.close_code: int | None = None  # the code this side closed with (None: the client went first)
+
+    async def receive(self) -> str | bytes | None:
+        """The next frame, or None when the connection is over (see the class)."""
+        while not self.closed:
+            try:
+                message = await self._receive()
+            except (OSError, RuntimeError):  # the transport is gone
+                self.closed = True
+                return None
+            kind = message.get("type")
+            if kind == "websocket.disconnect":
+                self.closed = True
+                return None
+            if kind != "websocket.receive":
+                continue
+            frame = message.get("text")
+            if frame is None:
+                frame = message.get("bytes")
+            if not isinstance(frame, str | bytes):
+                continue
+            if len(frame) > self.limit:
+                await self.close(1009, "message too big")
+                return None
+            return frame
+        return None
+
+    async def send(self, frame: str | bytes) -> bool:
+        """Send one frame; False (and the socket counts as closed) when the client has gone."""
+        if self.closed:
+            return False
+        message = {"type": "websocket.send", "text": frame} if isinstance(frame, str) else {"type": "websocket.send", "bytes": frame}
+        try:
+            await self._send(message)
+        except (OSError, RuntimeError):  # uvicorn's ClientDisconnected is an OSError; a send after close a RuntimeError
+            self.closed = True
+            return False
+        return True
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close with ``code`` (once; a gone client is not an error)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_code = code
+        with contextlib.suppress(OSError, RuntimeError):
+            await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
+
+
+SocketHandler = Callable[[Socket], Awaitable[None]]
+
+
 class ApiModule(Protocol):
     """What one API (``mockserver.apis.<name>``) provides to the app: every hook the dispatcher
     and the admin API call. :class:`mockserver.core.apibase.BaseApi` implements the plumbing;
@@ -181,10 +256,18 @@ class ApiModule(Protocol):
     A body that does not arrive within ``Settings.read_timeout`` answers
     ``error_for_status(408, None)`` (and the connection closes). A reset or seed loads fresh
     instances and swaps them in; the replaced one gets ``retire(successor)``.
+
+    A WebSocket (``mockserver.core.sockets``) is routed by the same Host and prefix rules to
+    ``sockets[(server, path)]``, which receives an accepted :class:`Socket` and owns it until
+    it returns (then the socket is closed); no other hook runs for it. ``retire`` must end the
+    connections the replaced instance still serves.
     """
 
     name: str
     handlers: Mapping[str, Handler]  # endpoint id -> handler, one for every endpoint of the API
+    # (server name, path within that server) -> the WebSocket handler there (``@serves_socket``);
+    # a WebSocket to any other path is refused before it is accepted (mockserver.core.sockets)
+    sockets: Mapping[tuple[str, str], SocketHandler]
 
     # shaping errors ----------------------------------------------------------------------
     def error(self, problem: Problem, message: str) -> JsonReply:
