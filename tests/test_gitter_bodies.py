@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from mock_support import REGISTRY, assert_documented, default_world
@@ -116,19 +116,16 @@ def test_an_edit_by_form_and_to_empty_text(client: TestClient) -> None:
 
 def test_mark_read_by_form_needs_the_key_more_than_once(client: TestClient) -> None:
     """``chat=<id>`` alone parses to a string, which unread-items.js refuses (Array.isArray); so
-    does a JSON string. The mock refuses form bodies here for now (see the markRead schema)."""
+    does a JSON string. ``chat[]=<id>`` is a name of its own under ``extended: false``."""
     path = f"/v1/user/{BOB_ID}/rooms/{REPO}/unreadItems"
     single = client.post(path, content=f"chat={REPO_MESSAGES[2]}", headers={**auth(BOB_TOKEN), **FORM})
-    error = assert_documented("gitter.user.unreadItems.markRead", single, 400)["error"]
-    assert "application/json" in error  # the mock takes JSON only here until repeated form keys become lists
+    assert "chat must be an array" in assert_documented("gitter.user.unreadItems.markRead", single, 400)["error"]
     as_json = client.post(path, json={"chat": REPO_MESSAGES[2]}, headers=auth(BOB_TOKEN))
     assert "chat must be an array" in assert_documented("gitter.user.unreadItems.markRead", as_json, 400)["error"]
+    bracketed = client.post(path, content=f"chat%5B%5D={REPO_MESSAGES[2]}", headers={**auth(BOB_TOKEN), **FORM})
+    assert assert_documented("gitter.user.unreadItems.markRead", bracketed, 400)["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/parse.py refuses a declared form key given twice; chat=a&chat=b must become a list (see the issue 15 report)",
-)
 def test_mark_read_by_form_with_repeated_keys(client: TestClient) -> None:
     path = f"/v1/user/{BOB_ID}/rooms/{REPO}/unreadItems"
     body = urlencode([("chat", REPO_MESSAGES[2]), ("chat", REPO_MESSAGES[1])])
@@ -300,24 +297,9 @@ def _same_answer(client: TestClient, endpoint_id: str, body: dict[str, Any]) -> 
     assert _outcome(as_form) == _outcome(as_json), (body, as_form.text, as_json.text)
 
 
-@pytest.mark.parametrize(
-    "endpoint_id",
-    [
-        pytest.param(
-            endpoint_id,
-            marks=pytest.mark.xfail(
-                strict=True, reason="markRead takes JSON only until core/parse.py makes repeated form keys lists (see the issue 15 report)"
-            ),
-        )
-        if endpoint_id == "gitter.user.unreadItems.markRead"
-        else endpoint_id
-        for endpoint_id in WRITE_ENDPOINTS
-    ],
-)
+@pytest.mark.parametrize("endpoint_id", WRITE_ENDPOINTS)
 def test_every_json_body_the_schema_accepts_is_accepted_form_encoded(client: TestClient, endpoint_id: str) -> None:
-    known_gap = endpoint_id == "gitter.user.unreadItems.markRead"  # fails at once until the core change: no shrinking
-
-    @settings(PROPERTY, phases=(Phase.generate,) if known_gap else tuple(Phase))
+    @settings(PROPERTY)
     @given(body=_json_bodies(endpoint_id))
     def check(body: dict[str, Any]) -> None:
         _same_answer(client, endpoint_id, body)

@@ -101,10 +101,6 @@ def test_gitterpy_stream(mock_url: str) -> None:
     assert b"streamed to gitterpy" in item
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/parse.py refuses a declared form key given twice; chat=a&chat=b must become a list (see the issue 15 report)",
-)
 def test_gitterpy_marks_several_messages_read(mock_url: str) -> None:
     client = gitterpy.GitterClient(ALICE_TOKEN)
     bob_posts(mock_url, REPO, "first unread", "second unread")

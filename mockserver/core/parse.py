@@ -7,7 +7,7 @@ failure is a :class:`BadRequest` with a message for the API's own error shape.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator, Mapping
 from types import CoroutineType
 from typing import Any
 from urllib.parse import unquote
@@ -36,20 +36,63 @@ class TooLarge(Exception):
     pass
 
 
-def declared_names(endpoint: Endpoint) -> frozenset[str]:
-    """The parameters an endpoint declares, credentials included: these may not repeat."""
-    names = set((endpoint.params_schema or {}).get("properties", {}))
+class Declared(frozenset[str]):
+    """The parameters an endpoint declares (credentials included), knowing which of them its
+    schema declares as arrays: those may repeat, and their repeated values become a list."""
+
+    arrays: frozenset[str]
+
+    def __new__(cls, names: frozenset[str] | set[str], arrays: frozenset[str] = frozenset()) -> Declared:
+        made = super().__new__(cls, names)
+        made.arrays = arrays
+        return made
+
+
+def _is_array(schema: Any) -> bool:
+    kind = schema.get("type") if isinstance(schema, Mapping) else None
+    return kind == "array" or (isinstance(kind, (list, tuple)) and "array" in kind)
+
+
+def declared_names(endpoint: Endpoint) -> Declared:
+    """The parameters an endpoint declares, credentials included: these may not repeat,
+    except those its schema declares as arrays."""
+    properties = (endpoint.params_schema or {}).get("properties", {})
+    names = set(properties)
     if endpoint.auth is not None:
         names.update(name for name in (endpoint.auth.param, endpoint.auth.query_alternative) if name)
-    return frozenset(names)
+    return Declared(names, frozenset(name for name, schema in properties.items() if _is_array(schema)))
 
 
-def _single(pairs: list[tuple[str, str]], where: str, declared: frozenset[str] | None) -> dict[str, str]:
-    """One value per name; a declared parameter given twice is an error, an undeclared
-    extra given twice is ignored like any unknown parameter (its first value is kept)."""
-    values: dict[str, str] = {}
+def _single(pairs: list[tuple[str, str]], where: str, declared: frozenset[str] | None, brackets: bool = False) -> dict[str, Any]:
+    """One value per name, as Express's parsers read them: a parameter the schema declares as
+    an array becomes a list when given more than once (``chat=a&chat=b``) and stays a string
+    when given once (``chat=a``), as both ``querystring`` and ``qs`` parse it; with
+    ``brackets`` (``qs``, the query parser), ``chat[]=a`` is a one-item list too. Any other
+    declared parameter given twice is an error; an undeclared extra given twice is ignored
+    like any unknown parameter (its first value is kept)."""
+    values: dict[str, Any] = {}
+    arrays = declared.arrays if isinstance(declared, Declared) else frozenset()
     for key, value in pairs:
+        if brackets and key.endswith("[]") and declared is not None and key[:-2] in declared:
+            name = key[:-2]
+            if name not in arrays:
+                raise BadRequest(f"parameter {name!r} takes one value, not a list ({key}) in the {where}")
+            present = values.get(name)
+            if present is None:
+                values[name] = [value]
+            elif isinstance(present, list):
+                present.append(value)
+            else:
+                values[name] = [present, value]
+            continue
         if key in values:
+            if key in arrays:
+                present = values[key]
+                if isinstance(present, list):
+                    present.append(value)
+                else:
+                    values[key] = [present, value]
+                continue
             if declared is None or key in declared:
                 raise BadRequest(f"parameter {key!r} given more than once in the {where}")
             continue
@@ -77,14 +120,17 @@ def form_pairs(text: str, errors: str = "strict") -> list[tuple[str, str]]:
     return pairs
 
 
-def parse_query(raw: bytes, declared: frozenset[str] | None = None) -> dict[str, str]:
+def parse_query(raw: bytes, declared: frozenset[str] | None = None) -> dict[str, Any]:
+    """The query's parameters: strings, and lists for array-declared parameters given as
+    ``a=1&a=2`` or ``a[]=1`` (``qs``, Express's default query parser, which Rocket.Chat's
+    router uses too)."""
     if not raw:
         return {}
     try:
         pairs = form_pairs(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadRequest("the query string is not UTF-8") from None
-    return _single(pairs, "query string", declared)
+    return _single(pairs, "query string", declared, brackets=True)
 
 
 class ReadTimeout(Exception):
@@ -301,7 +347,7 @@ async def parse_body(
             pairs = form_pairs(body.decode("utf-8"), errors="replace")
         except UnicodeDecodeError:
             raise BadRequest("the form body is not UTF-8") from None
-        return _single(pairs, "form body", declared), {}
+        return _single(pairs, "form body", declared), {}  # querystring: chat[]=a is a name of its own
     if kind == MULTIPART and ("multipart" in accepted or "form" in accepted):
         return await _parse_multipart(scope, body, declared)
     expected = ", ".join(sorted({MEDIA_TYPES[location] for location in accepted if location in MEDIA_TYPES})) or "no body"
@@ -356,7 +402,12 @@ async def _parse_multipart(scope: Scope, body: bytes, declared: frozenset[str]) 
     params: dict[str, Any] = {}
     files: dict[str, Upload] = {}
     seen: set[str] = set()
+    arrays = declared.arrays if isinstance(declared, Declared) else frozenset()
     for key, value in form.multi_items():
+        if key in seen and key in arrays and isinstance(value, str):
+            present = params.get(key)
+            params[key] = [*present, value] if isinstance(present, list) else [present, value]
+            continue
         if key in seen and key not in declared:
             continue
         if key in seen:
@@ -370,7 +421,7 @@ async def _parse_multipart(scope: Scope, body: bytes, declared: frozenset[str]) 
     return params, files
 
 
-def merge(query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+def merge(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """Query and body parameters together; the same name in both is a repeated parameter."""
     if not body:
         return dict(query)
