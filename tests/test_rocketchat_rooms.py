@@ -288,3 +288,11 @@ def test_a_message_posted_anywhere_is_read_everywhere(client: TestClient) -> Non
     assert next(room for room in rooms if room["_id"] == "GENERAL")["lastMessage"]["_id"] == ids[-1]
     subs = call(client, "subscriptions.get", ALICE)["update"]
     assert next(sub for sub in subs if sub["rid"] == "GENERAL")["unread"] >= 3
+
+
+def test_users_update_with_an_empty_email_keeps_the_address(client: TestClient) -> None:
+    """Found by tests/test_rocketchat_openapi.py (a 500 in strict mode: an empty address was
+    stored): saveUser changes the address only when one is given."""
+    user = call(client, "users.update", ALICE, userId=BOB_ID, data={"email": "", "name": "Bobby"})["user"]
+    assert user["emails"][0]["address"] == "bob@example.com"
+    assert user["name"] == "Bobby"

@@ -1166,7 +1166,8 @@ class RocketChatApi(BaseApi[World]):
         if admin_only and not world.can(caller, "edit-other-user-info"):
             return self.documented(call.endpoint, 400, "error-action-not-allowed")
         username = str(data["username"]) if "username" in data else None
-        address = str(data["email"]) if "email" in data else None
+        # saveUser changes the address only when one is given (``if (userData.email)``): "" keeps it
+        address = str(data["email"]) if data.get("email") else None
         taken = self._taken(username, address, other_than=user)
         if taken is not None:
             return taken
