@@ -232,6 +232,10 @@ def test_json_content_type_on_bodiless_gets(client: TestClient) -> None:
         ("POST", f"/v1/rooms/{REPO}/chatMessages", {"content": b"{", "headers": {"Content-Type": "application/json"}}, "JSON"),
         ("POST", f"/v1/rooms/{REPO}/chatMessages", {"content": b"x", "headers": {"Content-Type": "text/plain"}}, "Content-Type"),
         ("POST", "/v1/rooms", {"json": {"uri": 7}}, "uri"),
+        ("POST", "/v1/rooms", {"json": {}}, "uri"),
+        ("POST", f"/v1/user/{BOB_ID}/rooms/{REPO}/unreadItems", {"data": {"chat": REPO_MESSAGES[0]}}, "chat"),
+        ("GET", f"/v1/user/{ALICE_ID}/repos", {"params": {"limit": "x"}}, "limit"),
+        ("GET", "/v1/rooms", {"params": {"q": ["a", "b"]}}, "q"),
         ("PUT", f"/v1/rooms/{REPO}/chatMessages/{REPO_MESSAGES[0]}", {"json": {"text": ["x"]}}, "text"),
     ],
 )

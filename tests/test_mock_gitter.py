@@ -602,3 +602,70 @@ def test_a_reset_ends_open_streams() -> None:
         assert http.post("/__chatmock/reset").status_code == 200
         assert b"".join(stream.iter_raw()) == b""
         assert time.monotonic() - started < 4
+
+
+def test_rate_limit_reset_is_the_window_end_in_epoch_milliseconds(client: TestClient, app: Any) -> None:
+    """dolph: ``X-RateLimit-Reset: Date.now() + ttl * 1000`` (ttl: whole seconds left)."""
+    clock = app.state.chatmock.store.clock
+    start = 1_700_000_000.25
+    clock.freeze(start)
+    first = client.get("/v1/user", headers=auth())
+    assert first.headers["X-RateLimit-Reset"] == str(int(start * 1000) + 60_000)
+    clock.advance(20.5)
+    later = client.get("/v1/rooms", headers=auth())
+    assert later.headers["X-RateLimit-Reset"] == str(int((start + 20.5) * 1000) + 39_000)
+
+
+# GitHub orgs, repos; channels of a room --------------------------------------------------
+def test_user_orgs_carry_their_rooms(client: TestClient) -> None:
+    orgs = assert_documented("gitter.user.orgs", client.get(f"/v1/user/{BOB_ID}/orgs", headers=auth(BOB_TOKEN)), 200)
+    assert [(org["id"], org["name"]) for org in orgs] == [(1001, "chatmock"), (1002, "bob-labs")]
+    assert orgs[0]["room"]["id"] == ORG
+    assert "room" not in orgs[1]
+    mine = client.get("/v1/user/me/orgs", headers=auth())
+    assert [org["name"] for org in assert_documented("gitter.user.orgs", mine, 200)] == ["chatmock"]
+    others = client.get(f"/v1/user/{BOB_ID}/orgs", headers=auth())
+    assert assert_documented("gitter.user.orgs", others, 403) == {"error": "Forbidden"}
+
+
+def test_user_repos_list_search_and_admin(client: TestClient) -> None:
+    path = f"/v1/user/{ALICE_ID}/repos"
+    repos = assert_documented("gitter.user.repos", client.get(path, headers=auth()), 200)
+    assert [repo["name"] for repo in repos] == ["chatmock/chatmock", "alice/notes", "chatmock/website"]
+    assert repos[0]["room"]["id"] == REPO
+    assert repos[1]["private"] is True
+    assert "room" not in repos[2]
+    admin = assert_documented("gitter.user.repos", client.get(path, params={"type": "admin"}, headers=auth()), 200)
+    assert [repo["name"] for repo in admin] == ["chatmock/chatmock", "alice/notes"]
+    found = assert_documented("gitter.user.repos", client.get(path, params={"q": "chatmock"}, headers=auth()), 200)
+    assert [repo["name"] for repo in found["results"]] == ["chatmock/chatmock", "chatmock/website"]
+    one_more = client.get(path, params={"q": "o", "limit": "1"}, headers=auth())  # repos.js: slice(0, limit + 1)
+    assert len(assert_documented("gitter.user.repos", one_more, 200)["results"]) == 2
+    bad = client.get(path, params={"limit": "ten"}, headers=auth())
+    assert "limit" in assert_documented("gitter.user.repos", bad, 400)["error"]
+
+
+def test_room_channels_are_the_visible_rooms_under_its_uri(client: TestClient) -> None:
+    channels = assert_documented("gitter.rooms.channels", client.get(f"/v1/rooms/{ORG}/channels", headers=auth()), 200)
+    assert [room["uri"] for room in channels] == ["chatmock/lobby"]  # alice may see the public lobby without being in it
+    assert assert_documented("gitter.rooms.channels", client.get(f"/v1/rooms/{REPO}/channels", headers=auth()), 200) == []
+    unknown = client.get(f"/v1/rooms/{UNKNOWN_ID}/channels", headers=auth())
+    assert assert_documented("gitter.rooms.channels", unknown, 404) == {"error": "Not Found"}
+
+
+def test_a_private_channel_shows_only_to_its_members() -> None:
+    world = default_world("gitter")
+    world["rooms"].append(
+        {"githubType": "ORG_CHANNEL", "uri": "chatmock/secret", "security": "PRIVATE", "members": ["bob"], "admins": ["bob"]}
+    )
+    with TestClient(seeded(world)) as client:
+        for token, expected in ((ALICE_TOKEN, ["chatmock/lobby"]), (BOB_TOKEN, ["chatmock/lobby", "chatmock/secret"])):
+            shown = assert_documented("gitter.rooms.channels", client.get(f"/v1/rooms/{ORG}/channels", headers=auth(token)), 200)
+            assert [room["uri"] for room in shown] == expected
+
+
+def test_world_orgs_and_repos_are_checked() -> None:
+    world = default_world("gitter")
+    world["users"][0]["repos"] = [{"name": "x/y"}]
+    with pytest.raises(ValueError, match=r"users\[0\]\.repos\[0\]\.id"):
+        seeded(world)

@@ -48,6 +48,9 @@ def test_endpoint_ids_and_servers() -> None:
         "gitter.rooms.list",
         "gitter.rooms.join",
         "gitter.rooms.users.list",
+        "gitter.rooms.channels",
+        "gitter.user.orgs",
+        "gitter.user.repos",
         "gitter.rooms.chatMessages.list",
         "gitter.rooms.chatMessages.get",
         "gitter.rooms.chatMessages.create",
@@ -260,6 +263,11 @@ BROKEN_RESPONSES = [
     ("gitter.user.get", lambda: {"results": "bob"}),
     ("gitter.groups.list", lambda: [{"id": "chatmock", "name": "chatmock", "uri": "chatmock"}]),
     ("gitter.groups.rooms", lambda: [without(room("REPO"), "name")]),
+    ("gitter.user.orgs", lambda: [with_(fixture("gitter.user.orgs.200.docs.json")[0], id="5990364")]),
+    ("gitter.user.orgs", lambda: [without(fixture("gitter.user.orgs.200.docs.json")[1], "avatar_url")]),
+    ("gitter.user.repos", lambda: [with_(fixture("gitter.user.repos.200.docs.json")[1], private="false")]),
+    ("gitter.user.repos", lambda: {"results": [without(fixture("gitter.user.repos.200.docs.json")[0], "uri")]}),
+    ("gitter.rooms.channels", lambda: [without(fixture("gitter.rooms.channels.200.docs.json")[0], "githubType")]),
 ]
 
 VALID_RESPONSES = [  # endpoints of issue 15 without a documented example: a reply as the mock renders it

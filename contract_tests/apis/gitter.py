@@ -116,7 +116,7 @@ def join(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"uri": _uri_of(ctx.target, ctx.credential, room) if OBJECT_ID.match(room) else room})
 
 
-@SPECS.request_for("gitter.rooms.users.list")
+@SPECS.request_for("gitter.rooms.users.list", "gitter.rooms.channels")
 def room_users(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"roomId": ctx.found.first("roomId")})
 
@@ -235,7 +235,7 @@ def user_rooms_update(ctx: Ctx) -> RequestSpec:
     )
 
 
-@SPECS.request_for("gitter.user.show", "gitter.user.channels")
+@SPECS.request_for("gitter.user.show", "gitter.user.channels", "gitter.user.orgs", "gitter.user.repos")
 def user_resource(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"userId": ctx.found.first("userId")})
 
@@ -269,7 +269,13 @@ def join_unknown(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"uri": UNKNOWN_URI})
 
 
-@SPECS.unknown_id_for("gitter.rooms.users.list", "gitter.rooms.chatMessages.list", "gitter.stream.chatMessages", "gitter.stream.events")
+@SPECS.unknown_id_for(
+    "gitter.rooms.users.list",
+    "gitter.rooms.channels",
+    "gitter.rooms.chatMessages.list",
+    "gitter.stream.chatMessages",
+    "gitter.stream.events",
+)
 def unknown_room(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"roomId": UNKNOWN_ID})
 
@@ -335,7 +341,7 @@ def user_rooms_update_unknown(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"mode": "all"}, path={"userId": ctx.found.first("userId"), "roomId": UNKNOWN_ID})
 
 
-@SPECS.unknown_id_for("gitter.user.show", "gitter.user.channels")
+@SPECS.unknown_id_for("gitter.user.show", "gitter.user.channels", "gitter.user.orgs", "gitter.user.repos")
 def unknown_user_resource(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"userId": UNKNOWN_ID})
 

@@ -149,7 +149,7 @@ class GitterApi(BaseApi[World]):
         call.credential = token
         if HTTPStatus.TOO_MANY_REQUESTS in call.endpoint.responses and not ratelimit.hit(world, token, self._now()):
             reply = self.documented(call.endpoint, HTTPStatus.TOO_MANY_REQUESTS)
-            reply.headers.update(ratelimit.headers(world, token))
+            reply.headers.update(ratelimit.headers(world, token, self._now()))
             raise ApiError(reply)
         call.principal = world.users[user_id]
 
@@ -179,11 +179,11 @@ class GitterApi(BaseApi[World]):
         if call is None:
             return
         if call.credential:
-            reply.headers.update(ratelimit.headers(self.world, call.credential))
+            reply.headers.update(ratelimit.headers(self.world, call.credential, self._now()))
             return
         response = call.endpoint.responses.get(reply.status)
         if response is not None and ratelimit.LIMIT_HEADER in response.headers:
-            reply.headers.update(ratelimit.headers(self.world, None))
+            reply.headers.update(ratelimit.headers(self.world, None, self._now()))
 
     # lookups ---------------------------------------------------------------------------
     @staticmethod
@@ -275,7 +275,7 @@ class GitterApi(BaseApi[World]):
         world, me = self.world, self._me(call)
         uri = str(call.params.get("uri", "")).strip().strip("/")
         if not uri:
-            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST))
+            raise ApiError(self.documented(call.endpoint, HTTPStatus.BAD_REQUEST, errors.URI_REQUIRED))
         room = world.room_by_uri(uri)
         if room is not None and room.security == PRIVATE and not room.is_member(me.id):
             room = None  # a private room of others is answered as an unknown uri: no existence oracle
@@ -339,6 +339,47 @@ class GitterApi(BaseApi[World]):
             if room.github_type == USER_CHANNEL and room.uri is not None and room.uri.startswith(prefix) and room.is_member(me.id)
         ]
         return JsonReply(HTTPStatus.OK, rooms)
+
+    @handles("gitter.user.orgs")
+    async def user_orgs(self, call: Call) -> Reply:
+        """The user's GitHub organisations, each with its room (orgs.js serializeOrgsForUser)."""
+        world, me = self.world, self._own_user(call)
+        return JsonReply(HTTPStatus.OK, [render.github_org(world, org, me.id) for org in me.orgs])
+
+    @handles("gitter.user.repos")
+    async def user_repos(self, call: Call) -> Reply:
+        """The user's GitHub repositories (repos.js): with ``q``, ``{results}`` of those whose full
+        name holds every word of q, at most ``limit + 1`` of them; ``type=admin``: the ones they
+        administer."""
+        world, me, params = self.world, self._own_user(call), call.params
+        query = str(params.get("q") or "")
+        if query:
+            words = query.replace("*", "").replace("+", "").replace("$", "").lower().split()
+            found = [repo for repo in me.repos if all(word in repo.name.lower() for word in words)]
+            limit = paging.number(params.get("limit"), 0, len(found))
+            if limit:
+                found = found[: limit + 1]
+            return JsonReply(HTTPStatus.OK, {"results": [render.github_repo(world, repo, me.id) for repo in found]})
+        repos = [repo for repo in me.repos if repo.admin] if params.get("type") == "admin" else list(me.repos)
+        return JsonReply(HTTPStatus.OK, [render.github_repo(world, repo, me.id) for repo in repos])
+
+    @handles("gitter.rooms.channels")
+    async def room_channels(self, call: Call) -> Reply:
+        """The channels nested under the room (uri ``<room uri>/<name>``): public ones and the
+        caller's own [inferred: which rooms]."""
+        world, room, me = self.world, self._room(call), self._me(call)
+        if room.uri is None:
+            return JsonReply(HTTPStatus.OK, [])
+        prefix = f"{room.uri.lower()}/"
+        channels = [
+            render.room(world, place, me.id)
+            for place in world.rooms.values()
+            if place.github_type.endswith("_CHANNEL")
+            and place.uri is not None
+            and place.uri.lower().startswith(prefix)
+            and (place.is_member(me.id) or place.security != PRIVATE)
+        ]
+        return JsonReply(HTTPStatus.OK, channels)
 
     @handles("gitter.user.rooms.update")
     async def user_rooms_update(self, call: Call) -> Reply:

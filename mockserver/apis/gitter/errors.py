@@ -16,6 +16,7 @@ NO_ITEMS = "No chat or mention items"  # unread-items.js, no ids to mark
 CHAT_NOT_A_LIST = (  # unread-items.js: Array.isArray(chat), else 400
     "chat must be an array of message ids (a single form field chat=<id> is a string: send the key twice or more, or JSON)"
 )
+URI_REQUIRED = "uri is required (in the body or the query string)"  # rooms/index.js create: StatusError(400)
 TEXT_REQUIRED = "Text is required"  # chat-service.js newChatMessageToTroupe
 TOO_LONG = "Message exceeds maximum size"  # chat-service.js validateChatMessageLength
 MAX_TEXT = 4096  # chat-service.js validateChatMessageLength

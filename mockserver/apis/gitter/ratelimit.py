@@ -1,6 +1,8 @@
 """Per-token rate limit: ``world.rate_limit`` requests per 60 s window, measured on the store's
-clock; X-RateLimit-Limit / X-RateLimit-Remaining on every authenticated answer, 429 beyond
-(rate-limiter.js, issue gitterHQ/gitter#1380, issue 42wim/matterbridge#921)."""
+clock; X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (when the window ends, in
+milliseconds since the epoch: dolph's ``Date.now() + ttl * 1000``, ttl in whole seconds) on every
+authenticated answer, 429 beyond (rate-limiter.js, gitterHQ/dolph lib/middleware.js, issue
+gitterHQ/gitter#1380, issue 42wim/matterbridge#921)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from mockserver.apis.gitter.world import World
 WINDOW_SECONDS = 60.0
 LIMIT_HEADER = "X-RateLimit-Limit"
 REMAINING_HEADER = "X-RateLimit-Remaining"
+RESET_HEADER = "X-RateLimit-Reset"
 
 
 def hit(world: World, token: str, now: float) -> bool:
@@ -22,8 +25,15 @@ def hit(world: World, token: str, now: float) -> bool:
     return window[1] <= world.rate_limit
 
 
-def headers(world: World, token: str | None) -> dict[str, str]:
-    """The headers after this request (counted by :func:`hit`) of ``token``."""
+def headers(world: World, token: str | None, now: float) -> dict[str, str]:
+    """The headers after this request (counted by :func:`hit`) of ``token`` at ``now``."""
     window = world.rate_windows.get(token or "")
-    used = int(window[1]) if window is not None else 0
-    return {LIMIT_HEADER: str(world.rate_limit), REMAINING_HEADER: str(max(0, world.rate_limit - used))}
+    if window is None:
+        used, ttl = 0, WINDOW_SECONDS
+    else:
+        used, ttl = int(window[1]), max(0.0, window[0] + WINDOW_SECONDS - now)
+    return {
+        LIMIT_HEADER: str(world.rate_limit),
+        REMAINING_HEADER: str(max(0, world.rate_limit - used)),
+        RESET_HEADER: str(int(now * 1000) + int(ttl) * 1000),
+    }

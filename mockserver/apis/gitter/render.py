@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.apis.gitter.markup import MarkupCache
-from mockserver.apis.gitter.world import Message, Room, User, World, group_id
+from mockserver.apis.gitter.world import GithubOrg, GithubRepo, Message, Room, User, World, group_id
 
 
 def user(person: User, *, role: str | None = None) -> dict[str, Any]:
@@ -149,4 +149,30 @@ def group(name: str, home: Room | None) -> dict[str, Any]:
     else:
         body["backedBy"] = {"type": None}
     body["avatarUrl"] = f"https://avatars-05.gitter.im/group/iv/1/{group_id(name)}"
+    return body
+
+
+def _github_room(world: World, name: str, viewer: str) -> Room | None:
+    """The room named like a GitHub org or repo, when ``viewer`` may see it."""
+    place = world.room_by_uri(name)
+    if place is None or (place.security == "PRIVATE" and not place.is_member(viewer)):
+        return None
+    return place
+
+
+def github_org(world: World, org: GithubOrg, viewer: str) -> dict[str, Any]:
+    """An org as /v1/user/:id/orgs lists it (gitterHQ/docs 06): its room when there is one."""
+    body: dict[str, Any] = {"id": org.id, "name": org.name, "avatar_url": org.avatar_url}
+    place = _github_room(world, org.name, viewer)
+    if place is not None:
+        body["room"] = room(world, place, viewer)
+    return body
+
+
+def github_repo(world: World, repo: GithubRepo, viewer: str) -> dict[str, Any]:
+    """A repo as /v1/user/:id/repos lists it (gitterHQ/docs 06): its room when there is one."""
+    body: dict[str, Any] = {"id": repo.id, "name": repo.name, "uri": repo.name, "private": repo.private}
+    place = _github_room(world, repo.name, viewer)
+    if place is not None:
+        body["room"] = room(world, place, viewer)
     return body

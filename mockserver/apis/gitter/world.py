@@ -11,7 +11,9 @@ default world). Every key is optional except where noted::
          "displayName": "Alice Example",     # default: the username
          "email": "alice@example.com", "password": "alice-password",   # kept as credentials only
          "tokens": ["gitter-token-alice"],   # personal access tokens (Bearer or ?access_token=)
-         "avatarUrl": "https://...", "staff": false, "providers": ["github"]}
+         "avatarUrl": "https://...", "staff": false, "providers": ["github"],
+         "orgs": [{"id": 1001, "name": "chatmock"}],                  # GET /v1/user/:id/orgs (GitHub ids)
+         "repos": [{"id": 2001, "name": "chatmock/chatmock", "private": false, "admin": true}]}   # /repos
       ],
       "orphanTokens": ["..."],           # tokens that resolve to no usable user: 401 loginRequired
       "rooms": [
@@ -86,6 +88,25 @@ def timestamp(clock: Clock) -> str:
     return iso_millis(epoch_millis(clock.timestamp()))
 
 
+@dataclass(frozen=True)
+class GithubOrg:
+    """A GitHub organisation of a user (GET /v1/user/:id/orgs); its room: the room whose uri is its name."""
+
+    id: int
+    name: str
+    avatar_url: str
+
+
+@dataclass(frozen=True)
+class GithubRepo:
+    """A GitHub repository of a user (GET /v1/user/:id/repos); its room: the room whose uri is its name."""
+
+    id: int
+    name: str
+    private: bool = False
+    admin: bool = False
+
+
 @dataclass
 class User:
     id: str
@@ -97,6 +118,8 @@ class User:
     staff: bool = False
     providers: tuple[str, ...] = ("github",)
     v: int = 1
+    orgs: tuple[GithubOrg, ...] = ()
+    repos: tuple[GithubRepo, ...] = ()
 
 
 @dataclass
@@ -261,6 +284,7 @@ def kind_tag(kind: str) -> int:
 
 # loading ----------------------------------------------------------------------------
 ROOT = "$"
+MAX_GITHUB_ID = 2**53 - 1  # a JSON number every client reads exactly
 MAX_RATE_LIMIT = 10**9  # a mock maximum: benchmarks that post flat out seed 10**9 (bench/calls.py)
 
 
@@ -321,12 +345,36 @@ def _load_user(world: World, raw: Mapping[str, Any], where: str, make: IdMaker) 
         avatar_url=field_text(raw, "avatarUrl", where, f"https://avatars.example.com/gitter/{username}"),
         staff=field_bool(raw, "staff", where, False),
         providers=tuple(field_texts(raw, "providers", where) if "providers" in raw else ("github",)),
+        orgs=tuple(
+            GithubOrg(
+                id=field_int(org, "id", place, -1, 0, MAX_GITHUB_ID),
+                name=_github_name(org, place),
+                avatar_url=field_text(org, "avatarUrl", place, f"https://avatars.example.com/github/{org.get('name')}"),
+            )
+            for place, org in field_objects(raw, "orgs", where)
+        ),
+        repos=tuple(
+            GithubRepo(
+                id=field_int(repo, "id", place, -1, 0, MAX_GITHUB_ID),
+                name=_github_name(repo, place),
+                private=field_bool(repo, "private", place, False),
+                admin=field_bool(repo, "admin", place, False),
+            )
+            for place, repo in field_objects(raw, "repos", where)
+        ),
     )
     world.add_user(user)
     for index, token in enumerate(field_texts(raw, "tokens", where, nonempty=True)):
         if token in world.tokens:
             raise WorldError(f"{where}.tokens[{index}]", "this token is given twice")
         world.tokens[token] = user.id
+
+
+def _github_name(raw: Mapping[str, Any], where: str) -> str:
+    name = field_text(raw, "name", where).strip("/")
+    if not name:
+        fail(f"{where}.name", "a GitHub name like chatmock or chatmock/chatmock", raw.get("name"))
+    return name
 
 
 def _member_ids(world: World, raw: Mapping[str, Any], key: str, where: str) -> list[str]:
