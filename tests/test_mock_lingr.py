@@ -12,6 +12,7 @@ import json
 import re
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -604,3 +605,19 @@ def test_a_client_that_disconnects_leaves_no_waiter() -> None:
         assert waiting(hub) == 0
         journal = app.state.chatmock.journal.entries()
         assert journal[-1]["status"] == 499  # recorded as gone, nothing sent
+
+
+# untyped bodies ------------------------------------------------------------------------
+def test_a_post_body_with_no_content_type_is_read_as_a_form(client: TestClient) -> None:
+    """AnyEvent-Lingr ``http_post``s ``session=...&room=...`` with no Content-Type; the server
+    reads it as a form (the endpoints declare ``x-chatmock-untyped-body: form``)."""
+    created = client.post(path("lingr.session.create"), content=urlencode({"user": "alice", "password": "alice-password"}))
+    assert "content-type" not in created.request.headers
+    session = ok(created, "lingr.session.create")["session"]
+    body = urlencode({"session": session, "room": "lounge", "text": "untyped hello"})
+    said = ok(client.post(path("lingr.room.say"), content=body), "lingr.room.say")
+    assert said["message"]["text"] == "untyped hello"
+    subscribed = client.post(path("lingr.room.subscribe"), content=urlencode({"session": session, "rooms": "lounge", "reset": "1"}))
+    assert ok(subscribed, "lingr.room.subscribe")["counter"]
+    typed_otherwise = client.post(path("lingr.room.say"), content=body, headers={"Content-Type": "text/plain"})
+    assert "text/plain" in failed(typed_otherwise, "lingr.room.say", "invalid_parameter")["detail"]  # a declared other type is not guessed

@@ -342,7 +342,7 @@ async def parse_body(
         if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and json_depth(value) > MAX_JSON_DEPTH:
             raise BadRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
         return value, {}
-    if kind == FORM and "form" in accepted:
+    if "form" in accepted and (kind == FORM or (not kind and untyped_body(endpoint) == "form")):
         try:
             pairs = form_pairs(body.decode("utf-8"), errors="replace")
         except UnicodeDecodeError:
@@ -353,6 +353,17 @@ async def parse_body(
     expected = ", ".join(sorted({MEDIA_TYPES[location] for location in accepted if location in MEDIA_TYPES})) or "no body"
     shown = kind if len(kind) <= 60 else kind[:60] + "..."
     raise BadRequest(f"unsupported Content-Type {shown or '(none)'!r}; this endpoint takes {expected}")
+
+
+UNTYPED_BODY = "x-chatmock-untyped-body"  # params-schema keyword: how the server reads a body sent with no Content-Type
+
+
+def untyped_body(endpoint: Endpoint) -> str | None:
+    """How the endpoint's server reads a body that comes with no ``Content-Type`` at all, as its
+    schema declares it (``"form"``: as a urlencoded form, like Rack's ``form_data?`` for a POST
+    with no media type); None: such a body is refused like any unsupported type."""
+    declared = (endpoint.params_schema or {}).get(UNTYPED_BODY)
+    return declared if isinstance(declared, str) else None
 
 
 def json_document(body: bytes) -> Any:
