@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from mockserver.apis.rocketchat import render
 from mockserver.apis.rocketchat.auth import authenticate, principal
+from mockserver.apis.rocketchat.ddp.endpoint import RealtimeApi
 from mockserver.apis.rocketchat.errors import VALIDATION_TYPE, Errors, failure
 from mockserver.apis.rocketchat.profile import profile_of
 from mockserver.apis.rocketchat.world import LOGIN as LOGIN_TOKEN
@@ -57,7 +58,7 @@ def _truthy(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-class RocketChatApi(BaseApi[World]):
+class RocketChatApi(RealtimeApi, BaseApi[World]):
     name = "rocketchat"
     world_file = WORLD_FILE
 
@@ -236,6 +237,7 @@ class RocketChatApi(BaseApi[World]):
             replies = parent.doc.setdefault("replies", [])
             if doc["u"]["_id"] not in replies:
                 replies.append(doc["u"]["_id"])
+        self.realtime.message(stored.doc)
         self.hub.publish(topic(room.id))
         return stored
 
@@ -449,6 +451,7 @@ class RocketChatApi(BaseApi[World]):
         self._check_message(doc)
         stored.doc = doc
         room.updated_ms = max(room.updated_ms, parse_iso(now))
+        self.realtime.message(doc, inserted=False)
         self.hub.publish(topic(room.id))
         return JsonReply(200, {"message": render.message(stored), "success": True})
 
@@ -748,6 +751,7 @@ class RocketChatApi(BaseApi[World]):
             doc.pop("reactions", None)
         doc["_updatedAt"] = iso(self.world.now_ms())
         stored.doc = doc
+        self.realtime.message(doc, inserted=False)
         self.hub.publish(topic(str(doc["rid"])))
         return JsonReply(200, {"success": True})
 
@@ -769,6 +773,7 @@ class RocketChatApi(BaseApi[World]):
         world.remove_message(room.id, message_id)
         now = world.now_ms()
         room.updated_ms = max(room.updated_ms, now)
+        self.realtime.deleted(room.id, message_id)
         self.hub.publish(topic(room.id))
         sender = stored.doc.get("u", {})
         return JsonReply(

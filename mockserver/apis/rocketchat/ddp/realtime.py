@@ -1,0 +1,79 @@
+"""The DDP state of one Rocket.Chat API instance: its open sessions, its event feed, the
+protocol's timings, and the calls that record changes (from REST handlers and DDP methods)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from mockserver.apis.rocketchat import render
+from mockserver.apis.rocketchat.ddp.ejson import to_ejson
+from mockserver.apis.rocketchat.ddp.feed import ALL_MESSAGES_TOPIC, NOTIFY_ROOM, NOTIFY_USER, ROOM_MESSAGES, Feed, room_topic, user_topic
+from mockserver.apis.rocketchat.ddp.host import RestSide
+from mockserver.apis.rocketchat.ddp.methods import METHODS
+from mockserver.apis.rocketchat.ddp.schemas import RealtimeSchemas, realtime_schemas
+from mockserver.apis.rocketchat.world import Room, User
+
+
+class Reader(Protocol):
+    """An open session, as the feed sees it: how far it has read."""
+
+    cursor: int
+
+
+BUILT_IN = frozenset({"login", "logout"})  # methods the session itself implements (login state)
+
+
+class Realtime:
+    """The DDP state of one API instance: open sessions, the feed, the protocol's timings."""
+
+    ping_interval = 15.0  # seconds of client silence before the server pings (Meteor's heartbeatInterval)
+    ping_timeout = 15.0  # seconds after a ping before a silent client is closed (heartbeatTimeout)
+    max_subs = 500  # subscriptions per connection [inferred: the mock's bound against floods]
+
+    def __init__(self, api: RestSide) -> None:
+        self.api = api
+        self.schemas: RealtimeSchemas = realtime_schemas()
+        missing = sorted(set(self.schemas.methods) - set(METHODS) - BUILT_IN)
+        unknown = sorted(set(METHODS) - set(self.schemas.methods))
+        if missing or unknown:
+            raise RuntimeError(
+                f"DDP methods and schemas/rocketchat/realtime disagree: no handler for {missing}, no schema for {unknown} "
+                "(add @method functions in mockserver/apis/rocketchat/ddp/methods.py or method.<name>.json files)"
+            )
+        self.strict = api.settings.strict
+        self.sessions: set[Reader] = set()  # the open sessions (mockserver.apis.rocketchat.ddp.session)
+        self.feed = Feed(api.hub, lambda: (session.cursor for session in self.sessions))
+        self.retired = False
+
+    # changes, from REST handlers and DDP methods ------------------------------------------------
+    def message(self, doc: dict[str, Any], inserted: bool = True) -> None:
+        """A message was stored (``inserted``) or changed (edit, reaction, star, pin)."""
+        if not self.sessions:
+            return  # nobody listens: nothing to keep
+        room_id = str(doc["rid"])
+        shown = to_ejson(doc)
+        self.feed.emit(
+            ROOM_MESSAGES, room_id, [shown], (room_topic(room_id), ALL_MESSAGES_TOPIC), room=room_id, message=shown, inserted=inserted
+        )
+
+    def deleted(self, room_id: str, message_id: str) -> None:
+        if self.sessions:
+            self.feed.emit(NOTIFY_ROOM, f"{room_id}/deleteMessage", [{"_id": message_id}], (room_topic(room_id),))
+
+    def notify_room(self, room_id: str, event_name: str, args: list[Any], origin: object = None) -> None:
+        if self.sessions:
+            self.feed.emit(NOTIFY_ROOM, event_name, args, (room_topic(room_id),), origin=origin)
+
+    def subscription_changed(self, user: User, room: Room, action: str) -> None:
+        """``<uid>/subscriptions-changed`` and ``<uid>/rooms-changed`` for a user who joined
+        (``inserted``) or is leaving (``removed``) a room."""
+        if not self.sessions:
+            return
+        topics = (user_topic(user.id),)
+        subscription = to_ejson(self.api._subscription(room, user))
+        self.feed.emit(NOTIFY_USER, f"{user.id}/subscriptions-changed", [action, subscription], topics)
+        self.feed.emit(NOTIFY_USER, f"{user.id}/rooms-changed", [action, to_ejson(render.room(self.api.world, room))], topics)
+
+    def retire(self) -> None:
+        """The world was replaced: every session closes (its pump wakes as the old hub closes)."""
+        self.retired = True
