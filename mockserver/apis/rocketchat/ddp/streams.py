@@ -28,6 +28,7 @@ from typing import Any
 
 from mockserver.apis.rocketchat import render
 from mockserver.apis.rocketchat.ddp import frames
+from mockserver.apis.rocketchat.ddp.ejson import to_ejson
 from mockserver.apis.rocketchat.ddp.feed import (
     ALL_MESSAGES_TOPIC,
     NOTIFY_ROOM,
@@ -130,7 +131,7 @@ def frames_for(world: World, user: User | None, origin: object, subs: dict[tuple
     changed = subs.get((NOTIFY_USER, f"{user.id}/rooms-changed"), ())
     for sub in changed:
         if sub.since <= event.seq:
-            yield frames.encode(frames.changed(NOTIFY_USER, sub.name, ["updated", render.room(world, room)]))
+            yield frames.encode(frames.changed(NOTIFY_USER, sub.name, ["updated", to_ejson(render.room(world, room))]))
     noticed = subs.get((NOTIFY_USER, f"{user.id}/notification"), ())
     if noticed and message.get("u", {}).get("_id") != user.id and _notifies(room, message, user):
         for sub in noticed:
