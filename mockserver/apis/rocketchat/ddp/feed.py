@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.core.hub import Hub
-
 ROOM_MESSAGES = "stream-room-messages"
 NOTIFY_ROOM = "stream-notify-room"
 NOTIFY_USER = "stream-notify-user"
@@ -53,8 +51,8 @@ class Event:
 
 
 class Feed:
-    def __init__(self, hub: Hub, cursors: Callable[[], Iterable[int]]) -> None:
-        self.hub = hub
+    def __init__(self, publish: Callable[[Iterable[str]], None], cursors: Callable[[], Iterable[int]]) -> None:
+        self._publish = publish  # wakes the hub's waiters of these topics
         self._cursors = cursors  # the cursors of the open sessions
         self.events: list[Event] = []
         self.base = 1  # the seq of events[0]
@@ -78,8 +76,7 @@ class Feed:
         self.events.append(event)
         if len(self.events) >= self._check_at:
             self._trim()
-        for topic in topics:
-            self.hub.publish(topic)
+        self._publish(topics)
         return event
 
     def after(self, cursor: int) -> list[Event]:

@@ -3,6 +3,8 @@ protocol's timings, and the calls that record changes (from REST handlers and DD
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from mockserver.apis.rocketchat import render
@@ -42,8 +44,39 @@ class Realtime:
             )
         self.strict = api.settings.strict
         self.sessions: set[Reader] = set()  # the open sessions (mockserver.apis.rocketchat.ddp.session)
-        self.feed = Feed(api.hub, lambda: (session.cursor for session in self.sessions))
+        self.feed = Feed(self.publish, lambda: (session.cursor for session in self.sessions))
+        self.loops: dict[asyncio.AbstractEventLoop, int] = {}  # the event loops the sessions run on, and how many on each
         self.retired = False
+
+    # sessions and their event loops ---------------------------------------------------------------
+    def opened(self, session: Reader, loop: asyncio.AbstractEventLoop) -> None:
+        self.sessions.add(session)
+        self.loops[loop] = self.loops.get(loop, 0) + 1
+
+    def closed(self, session: Reader, loop: asyncio.AbstractEventLoop) -> None:
+        if session in self.sessions:
+            self.sessions.discard(session)
+            left = self.loops.get(loop, 1) - 1
+            if left:
+                self.loops[loop] = left
+            else:
+                self.loops.pop(loop, None)
+
+    def publish(self, topics: Iterable[str]) -> None:
+        """Wake the hub's waiters of ``topics`` on the loop each session runs on (a change may
+        come from another loop: an in-process client that runs each request on its own)."""
+        names = tuple(topics)
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        hub = self.api.hub
+        for loop in list(self.loops):
+            if loop is running:
+                for topic in names:
+                    hub.publish(topic)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(_publish_all, hub, names)
 
     # changes, from REST handlers and DDP methods ------------------------------------------------
     def message(self, doc: dict[str, Any], inserted: bool = True) -> None:
@@ -77,3 +110,8 @@ class Realtime:
     def retire(self) -> None:
         """The world was replaced: every session closes (its pump wakes as the old hub closes)."""
         self.retired = True
+
+
+def _publish_all(hub: Any, topics: tuple[str, ...]) -> None:
+    for topic in topics:
+        hub.publish(topic)

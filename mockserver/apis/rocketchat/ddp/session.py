@@ -83,8 +83,8 @@ class Session:
     # the connection ---------------------------------------------------------------------------
     async def run(self) -> None:
         realtime = self.realtime
-        realtime.sessions.add(self)
         loop = asyncio.get_running_loop()
+        realtime.opened(self, loop)
         try:
             if not await self.socket.send(SERVER_ID):
                 return
@@ -106,7 +106,7 @@ class Session:
                     await pump
             self.subs.clear()
             self.index.clear()
-            realtime.sessions.discard(self)
+            realtime.closed(self, loop)
 
     async def send(self, frame: dict[str, Any]) -> None:
         if self.realtime.strict:
