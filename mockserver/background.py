@@ -105,75 +105,76 @@ def head_limited_httptools(limit: int, timeout: float = HEAD_TIMEOUT) -> type[as
     head takes longer than ``timeout`` seconds to arrive (uvicorn times out neither); None
     without httptools. The head is measured before it reaches the parser, so an oversized one
     is never parsed; a body is never counted, and only reads that arrive while a head is
-    incomplete are looked at. One timer per request head, none while a response is written."""
+    incomplete are looked at. A head that arrives whole in one read (the usual case) costs one
+    search and no timer; one that arrives in pieces gets a deadline timer (so does a new
+    connection until its first head); none while a response is written."""
     try:
         base: type[Any] = importlib.import_module("uvicorn.protocols.http.httptools_impl").HttpToolsProtocol
     except (ImportError, AttributeError):
         return None
 
     class HeadLimitedHttpToolsProtocol(base):
+        """Adds one Python call per read and nothing per request: whether a read belongs to a
+        request head is read off uvicorn's own request cycle, not tracked by more callbacks."""
+
         head_limit = limit
 
         head_timeout = timeout
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._in_head = True
-            self._head_bytes = 0
+            self._head_bytes = 0  # bytes of the head arriving in pieces (0: none is)
             self._tail = b""
             self._head_deadline: asyncio.TimerHandle | None = None
+            self._timed_cycle: Any = None  # the request cycle in force when the deadline was set
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._start_head_deadline()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_head_deadline()
-            super().connection_lost(exc)
-
-        def _start_head_deadline(self) -> None:
-            if self._head_deadline is None and self.head_timeout > 0:
-                self._head_deadline = self.loop.call_later(self.head_timeout, self._head_too_slow)
-
-        def _stop_head_deadline(self) -> None:
             if self._head_deadline is not None:
                 self._head_deadline.cancel()
                 self._head_deadline = None
+            super().connection_lost(exc)
+
+        def _in_head(self) -> bool:
+            """No request body is being read: what arrives now is (part of) a request head."""
+            cycle = self.cycle
+            return cycle is None or not cycle.more_body or cycle.response_complete
+
+        def _start_head_deadline(self) -> None:
+            if self._head_deadline is None and self.head_timeout > 0:
+                self._timed_cycle = self.cycle
+                self._head_deadline = self.loop.call_later(self.head_timeout, self._head_too_slow)
 
         def _head_too_slow(self) -> None:
             self._head_deadline = None
-            if self._in_head:  # no complete request head within the deadline: a slow or idle client
-                self._in_head = False
-                self.transport.close()
+            if self.cycle is self._timed_cycle and self._in_head():
+                self.transport.close()  # no request head completed within the deadline: a slow or idle client
+            elif self._head_bytes:
+                self._start_head_deadline()  # a later head is arriving in pieces: its own deadline
 
         def data_received(self, data: bytes) -> None:
-            if self._in_head:
-                self._start_head_deadline()
+            # the common case skips this: a whole head, within the limit, in one read
+            if (self._head_bytes or len(data) > self.head_limit or b"\r\n\r\n" not in data) and self._in_head():
                 size, complete = head_size(self._head_bytes, self._tail, data)
                 if size > self.head_limit:
                     self._refuse()
                     return
-                if not complete:
+                if complete:
+                    self._head_bytes, self._tail = 0, b""
+                else:
                     self._head_bytes, self._tail = size, (self._tail + data)[-3:]
+                    self._start_head_deadline()  # the head is arriving in pieces: it has a deadline
             super().data_received(data)
 
         def _refuse(self) -> None:
-            self._in_head = False
             self.transport.write(
                 b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
                 b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE), _TOO_LARGE)
             )
             self.transport.close()
-
-        def on_headers_complete(self) -> None:
-            self._stop_head_deadline()
-            self._in_head = False
-            self._head_bytes, self._tail = 0, b""
-            super().on_headers_complete()
-
-        def on_message_complete(self) -> None:
-            super().on_message_complete()
-            self._in_head = True
 
     return HeadLimitedHttpToolsProtocol
 

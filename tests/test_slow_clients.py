@@ -87,3 +87,29 @@ def test_the_deadline_is_a_protocol_setting() -> None:
     protocol = head_limited_httptools(1024, 2.5)
     assert protocol is not None
     assert protocol.head_timeout == 2.5  # type: ignore[attr-defined]
+
+
+def test_a_slow_head_after_an_answered_request_is_cut_off(port: int) -> None:
+    """The deadline follows each head on a kept connection, not only the first one."""
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(b"GET /api/session/verify?session=x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_response(connection).startswith(b"HTTP/1.1 200")
+        connection.sendall(b"GET /api/session/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        started = time.monotonic()
+        time.sleep(0.1)
+        connection.sendall(b"a")  # then silence: the head never completes
+        assert closed_within(connection, 3)
+        assert time.monotonic() - started < 3
+
+
+def test_a_body_in_many_reads_is_not_counted_as_a_head(port: int) -> None:
+    """Reads of a request body never count toward the head limit, however many arrive."""
+    body = b"message=" + b"x" * 200_000
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(
+            b"POST /api/room/say HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        for start in range(0, len(body), 16_384):
+            connection.sendall(body[start : start + 16_384])
+        assert not read_response(connection).startswith(b"HTTP/1.1 431")

@@ -134,13 +134,30 @@ def principal_name(principal: object) -> str | None:
 
 
 def _bounded(entry: Entry) -> int:
-    """Cut the entry's oversized parts in place; returns the bytes it then holds."""
+    """Cut the entry's oversized parts in place; returns the bytes it then holds. An entry
+    smaller than one field's cap in all (nearly every one) is measured in one pass and left."""
     size = len(entry.response) + len(entry.raw_query)
+    for name, value in entry.raw_headers:
+        size += len(name) + len(value)
+    if size > FIELD_BYTES:
+        size = _cut(entry)
+    if entry.method not in _BODILESS:
+        for name, value in entry.raw_headers:
+            if name == b"content-length" and value.isdigit() and len(value) <= 18:
+                size += int(value)  # the parameters parsed from the body are kept too
+    return size
+
+
+_BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _cut(entry: Entry) -> int:
+    """The slow path of :func:`_bounded`: each part over its cap replaced by a note."""
     if len(entry.response) > FIELD_BYTES:
         entry.response = _truncated(len(entry.response))
-        size = len(entry.response) + len(entry.raw_query)
     if len(entry.raw_query) > FIELD_BYTES:
         entry.raw_query = b"truncated=" + str(len(entry.raw_query)).encode()
+    size = len(entry.response) + len(entry.raw_query)
     headers = entry.raw_headers
     for index, (name, value) in enumerate(headers):
         if len(value) > FIELD_BYTES:
@@ -148,8 +165,6 @@ def _bounded(entry: Entry) -> int:
                 headers = list(headers)  # the scope's own list stays untouched
             headers[index] = (name, _truncated(len(value)).encode())
         size += len(name) + len(headers[index][1])
-        if name == b"content-length" and value.isdigit() and len(value) <= 18:
-            size += int(value)  # the parameters parsed from the body are kept too
     entry.raw_headers = headers
     return size
 
@@ -166,13 +181,15 @@ class Journal:
         self.on_change: Callable[[], None] | None = None  # called after a record or a clear while watched
 
     def record(self, entry: Entry) -> None:
-        entry.size = _bounded(entry)
-        self.last_seq += 1
-        entry.seq = self.last_seq
-        self._entries.append(entry)
-        self._bytes += entry.size
-        while self._entries and (len(self._entries) > self.size or self._bytes > self.total_bytes):
-            self._bytes -= self._entries.popleft().size
+        entry.size = size = _bounded(entry)
+        self.last_seq = entry.seq = self.last_seq + 1
+        entries = self._entries
+        if entries and len(entries) >= self.size:
+            self._bytes -= entries.popleft().size
+        entries.append(entry)
+        self._bytes += size
+        while self._bytes > self.total_bytes and entries:
+            self._bytes -= entries.popleft().size
         if self.watchers and self.on_change is not None:
             self.on_change()
 
