@@ -116,7 +116,14 @@ class Dispatcher:
         self.deadlines = parse.Deadlines(settings.read_timeout) if settings.read_timeout else None
         self._on_exchange: Callable[[Entry], None] | None = settings.on_exchange
         endpoints = [endpoint for endpoint in registry.endpoints.values() if endpoint.api in self.apis]
-        self._router = Router([(endpoint.served_path(combined=not root), endpoint) for endpoint in endpoints])
+        self._router = Router(
+            [(endpoint.served_path(combined=not root), endpoint) for endpoint in endpoints]
+            + [
+                (endpoint.served_path(combined=not root, alias=alias), endpoint)
+                for endpoint in endpoints
+                for alias in endpoint.server.aliases
+            ]
+        )
         self._host_routers: dict[str, Router] = {}
         self._host_api: dict[str, str] = {}
         for endpoint in endpoints:
@@ -133,6 +140,22 @@ class Dispatcher:
                     if endpoint.api == api and (urlsplit(endpoint.server.url).hostname or "") in (host, "localhost")
                 ]
                 self._host_routers[host] = Router([(endpoint.path, endpoint) for endpoint in served])
+        for name in self.apis:  # a server's aliases answer by Host too (gitter.im/api/v1/rooms)
+            for server in registry.api(name).servers:
+                for alias in server.aliases:
+                    parts = urlsplit(alias)
+                    host = parts.hostname or ""
+                    if host in LOOPBACK_HOSTS or host in self._host_routers:
+                        continue
+                    self._host_api[host] = name
+                    self._host_routers[host] = Router(
+                        [
+                            (parts.path + endpoint.path, endpoint)
+                            for endpoint in endpoints
+                            if endpoint.api == name and endpoint.server == server
+                        ]
+                    )
+        self._slash_optional = frozenset(name for name in self.apis if registry.api(name).trailing_slash_optional)
         self._declared = {endpoint.id: parse.declared_names(endpoint) for endpoint in endpoints}
         self._content_types = {name: header_bytes(registry.api(name).content_type) for name in self.apis}
         self._socket_prefixes = sorted(
@@ -150,6 +173,15 @@ class Dispatcher:
 
     # which API ---------------------------------------------------------------
     def _route(self, host: str, method: str, path: str) -> tuple[str | None, RouteMatch]:
+        api, found = self._route_exact(host, method, path)
+        if found.kind is Match.NONE and self._slash_optional and len(path) > 1 and path.endswith("/"):
+            # Express's non-strict routing: /v1/rooms/ is /v1/rooms for an API that declares it
+            api_again, again = self._route_exact(host, method, path[:-1])
+            if again.kind is not Match.NONE and api_again in self._slash_optional:
+                return api_again, again
+        return api, found
+
+    def _route_exact(self, host: str, method: str, path: str) -> tuple[str | None, RouteMatch]:
         router = self._host_routers.get(host)
         if router is not None:
             return self._host_api[host], router.match(method, path)

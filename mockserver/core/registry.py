@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import jsonschema
 
@@ -70,6 +71,7 @@ class Server:
     url: str
     prefix: str
     description: str = ""
+    aliases: tuple[str, ...] = ()  # other base URLs of the same paths (https://gitter.im/api)
 
 
 @dataclass(frozen=True)
@@ -141,10 +143,12 @@ class Endpoint:
     params_checker: Checker | None = field(repr=False, compare=False)
     path_checker: Checker | None = field(repr=False, compare=False)
 
-    def served_path(self, combined: bool = True) -> str:
+    def served_path(self, combined: bool = True, alias: str | None = None) -> str:
         """Where the mock serves this endpoint: under its server's prefix in combined mode;
-        at the root (less the API's main prefix) when one API is served alone."""
-        return (self.server.prefix if combined else self.root_prefix) + self.path
+        at the root (less the API's main prefix) when one API is served alone. With ``alias``
+        (one of its server's aliases), the alias's path goes before the endpoint's."""
+        alias_path = urlsplit(alias).path if alias else ""
+        return (self.server.prefix if combined else self.root_prefix) + alias_path + self.path
 
     @property
     def method(self) -> str:
@@ -194,6 +198,7 @@ class Api:
     sources: tuple[str, ...]
     file: Path
     error_checker: Checker = field(repr=False, compare=False)
+    trailing_slash_optional: bool = False  # one trailing slash ignored (Express's non-strict routing)
 
     def server(self, name: str | None = None) -> Server:
         if name is None:
@@ -378,7 +383,13 @@ def _load_api(name: str, directory: Path, bundler: _Bundler, meta: Checker) -> A
         for scheme_name, spec in document["auth"].items()
     }
     servers = tuple(
-        Server(name=item["name"], url=item["url"].rstrip("/"), prefix=item["prefix"].rstrip("/"), description=item.get("description", ""))
+        Server(
+            name=item["name"],
+            url=item["url"].rstrip("/"),
+            prefix=item["prefix"].rstrip("/"),
+            description=item.get("description", ""),
+            aliases=tuple(alias.rstrip("/") for alias in item.get("aliases", ())),
+        )
         for item in document["servers"]
     )
     return Api(
@@ -386,6 +397,7 @@ def _load_api(name: str, directory: Path, bundler: _Bundler, meta: Checker) -> A
         title=document["title"],
         servers=servers,
         content_type=document["contentType"],
+        trailing_slash_optional=document.get("trailingSlash", "strict") == "optional",
         auth=MappingProxyType(auth),
         error_schema=freeze(error_schema),
         sources=tuple(document["sources"]),
