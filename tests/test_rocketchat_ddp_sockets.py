@@ -156,7 +156,7 @@ def test_a_huge_frame_closes_cleanly(served: tuple[ChatMockApp, str], logged: Re
 def test_a_reset_over_the_admin_api_closes_connections_and_the_new_world_serves(
     served: tuple[ChatMockApp, str], logged: Records, stack: contextlib.ExitStack
 ) -> None:
-    app, url = served
+    _, url = served
     socket = ddp(stack, url)
     socket.send(json.dumps({"msg": "sub", "id": "s", "name": "stream-room-messages", "params": ["__my_messages__", False]}))
     until(socket, lambda frame: frame.get("msg") == "ready")
