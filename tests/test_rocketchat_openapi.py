@@ -84,7 +84,7 @@ _TextDates.yaml_implicit_resolvers = {
 
 # the server's im.* routes are aliases of dm.* (apps/meteor/app/api/server/v1/im.ts registers
 # both names); the official files describe only the dm.* ones, so the im.* are checked by them
-ALIASES = {f"/api/v1/im.{name}": f"/api/v1/dm.{name}" for name in ("create", "history", "list")}
+ALIASES = {f"/api/v1/im.{name}": f"/api/v1/dm.{name}" for name in ("create", "history", "list", "list.everyone")}
 
 
 def _served() -> set[tuple[str, str]]:
@@ -163,6 +163,7 @@ NOT_IN_OFFICIAL_FILES = {
     "GET /api/v1/logout",  # the files document POST only; the server's route is GET and POST (clients.md section 5)
     "POST /api/v1/rooms.upload/{rid}",  # removed in 8.0; the files describe current servers
     "GET /file-upload/{fileId}/{name}",  # the download route of uploads is not in the files
+    "POST /hooks/{integrationId}/{token}",  # the incoming webhook route is not in the files (api.ts of the integrations app)
 }
 
 

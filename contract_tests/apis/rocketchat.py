@@ -697,3 +697,199 @@ def file_upload(ctx: Ctx) -> RequestSpec:
 @SPECS.unknown_id_for("rocketchat.fileUpload")
 def file_upload_unknown(ctx: Ctx) -> RequestSpec:
     return RequestSpec(path={"fileId": "chatmockNoSuchFile1", "name": "x.txt"})
+
+
+# open/close, addAll, setType, groups.messages ---------------------------------------------------------
+@SPECS.request_for("rocketchat.channels.close", "rocketchat.groups.close", writes=True)
+def room_close(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": created_room(ctx, "c" if ctx.endpoint.id.endswith("channels.close") else "p")["_id"]})
+
+
+@SPECS.request_for("rocketchat.channels.open", "rocketchat.groups.open", writes=True)
+def room_open(ctx: Ctx) -> RequestSpec:
+    """A room the caller created and closed (an open room cannot be opened again)."""
+    family = "channels" if ctx.endpoint.id.endswith("channels.open") else "groups"
+    room_id = str(created_room(ctx, "c" if family == "channels" else "p")["_id"])
+    ctx.target.call(f"rocketchat.{family}.close", {"roomId": room_id}, credential=ctx.credential, expect_error=False)
+    return RequestSpec({"roomId": room_id})
+
+
+@SPECS.unknown_id_for(
+    "rocketchat.channels.open",
+    "rocketchat.channels.close",
+    "rocketchat.groups.open",
+    "rocketchat.groups.close",
+    "rocketchat.channels.addAll",
+    "rocketchat.groups.messages",
+)
+def unknown_room_id(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM})
+
+
+@SPECS.request_for("rocketchat.channels.addAll", writes=True)
+def channels_add_all(ctx: Ctx) -> RequestSpec:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("live: the suite never adds every user of a workspace to a room")
+    return RequestSpec({"roomId": created_room(ctx, "c")["_id"]})
+
+
+@SPECS.request_for("rocketchat.channels.setType", writes=True)
+def channels_set_type(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": created_room(ctx, "c")["_id"], "type": "p"})
+
+
+@SPECS.unknown_id_for("rocketchat.channels.setType")
+def channels_set_type_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM, "type": "p"})
+
+
+@SPECS.request_for("rocketchat.groups.messages")
+def groups_messages(ctx: Ctx) -> RequestSpec:
+    room = ctx.found.groups[0] if ctx.found.groups else str(created_room(ctx, "p")["_id"])
+    return RequestSpec({"roomId": room, "count": "5"})
+
+
+# message reads ------------------------------------------------------------------------------------
+@SPECS.request_for("rocketchat.chat.getMentionedMessages", "rocketchat.chat.syncMessages")
+def room_reads(ctx: Ctx) -> RequestSpec:
+    params = {"roomId": write_room(ctx.found), "count": "5"}
+    if ctx.endpoint.id == "rocketchat.chat.syncMessages":
+        params["lastUpdate"] = "2020-01-01T00:00:00.000Z"
+    return RequestSpec(params)
+
+
+@SPECS.unknown_id_for("rocketchat.chat.getMentionedMessages", "rocketchat.chat.syncMessages")
+def room_reads_unknown(ctx: Ctx) -> RequestSpec:
+    params = {"roomId": UNKNOWN_ROOM}
+    if ctx.endpoint.id == "rocketchat.chat.syncMessages":
+        params["lastUpdate"] = "2020-01-01T00:00:00.000Z"
+    return RequestSpec(params)
+
+
+@SPECS.request_for("rocketchat.chat.getThreadsList")
+def threads_list(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"rid": write_room(ctx.found), "count": "5"})
+
+
+@SPECS.unknown_id_for("rocketchat.chat.getThreadsList")
+def threads_list_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"rid": UNKNOWN_ROOM})
+
+
+@SPECS.request_for("rocketchat.chat.getThreadMessages", writes=True)
+def thread_messages(ctx: Ctx) -> RequestSpec:
+    posted = ctx.target.call(
+        "rocketchat.chat.postMessage",
+        {"roomId": write_room(ctx.found), "text": "chatmock contract suite: a thread"},
+        credential=ctx.credential,
+        expect_error=False,
+    ).json()["message"]
+    ctx.target.call(
+        "rocketchat.chat.postMessage",
+        {"roomId": str(posted["rid"]), "text": "chatmock contract suite: a reply", "tmid": str(posted["_id"])},
+        credential=ctx.credential,
+        expect_error=False,
+    )
+    return RequestSpec({"tmid": str(posted["_id"])})
+
+
+@SPECS.unknown_id_for("rocketchat.chat.getThreadMessages")
+def thread_messages_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"tmid": UNKNOWN_MESSAGE})
+
+
+# search, administration, catalogues -------------------------------------------------------------------
+@SPECS.request_for("rocketchat.spotlight")
+def spotlight(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"query": "a"})
+
+
+@SPECS.request_for("rocketchat.directory")
+def directory(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"text": "", "type": "users", "count": "5"})
+
+
+@SPECS.request_for(
+    "rocketchat.statistics",
+    "rocketchat.permissions.listAll",
+    "rocketchat.im.list.everyone",
+    "rocketchat.dm.list.everyone",
+    "rocketchat.commands.list",
+    "rocketchat.webdav.getMyAccounts",
+    "rocketchat.integrations.list",
+)
+def catalogue(ctx: Ctx) -> RequestSpec:
+    return RequestSpec()
+
+
+@SPECS.request_for("rocketchat.commands.get")
+def commands_get(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"command": "me"})
+
+
+@SPECS.unknown_id_for("rocketchat.commands.get")
+def commands_get_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"command": "chatmocknosuchcommand"})
+
+
+@SPECS.request_for("rocketchat.permissions.update", writes=True)
+def permissions_update(ctx: Ctx) -> RequestSpec:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("live: the suite changes no permissions")
+    return RequestSpec({"permissions": [{"_id": "create-c", "roles": ["admin", "user", "bot", "app"]}]})
+
+
+@SPECS.unknown_id_for("rocketchat.permissions.update")
+def permissions_update_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"permissions": [{"_id": "chatmock-no-such-permission", "roles": ["admin"]}]})
+
+
+SPECS.names_no_id(
+    "rocketchat.spotlight",
+    "rocketchat.directory",
+    "rocketchat.statistics",
+    "rocketchat.permissions.listAll",
+    "rocketchat.im.list.everyone",
+    "rocketchat.dm.list.everyone",
+    "rocketchat.commands.list",
+    "rocketchat.webdav.getMyAccounts",
+    "rocketchat.integrations.list",
+)
+
+
+# integrations and the incoming webhook ------------------------------------------------------------------
+def incoming_params(ctx: Ctx) -> dict[str, Any]:
+    if not ctx.target.config.is_mock:
+        raise CannotBuild("live: the suite creates no integrations")
+    return {
+        "type": "webhook-incoming",
+        "name": fresh_name("chatmock-hook"),
+        "enabled": True,
+        "username": "rocket.cat",
+        "channel": f"#{ctx.found.room_names.get(write_room(ctx.found), 'general')}",
+        "scriptEnabled": False,
+    }
+
+
+@SPECS.request_for("rocketchat.integrations.create", writes=True)
+def integrations_create(ctx: Ctx) -> RequestSpec:
+    return RequestSpec(incoming_params(ctx))
+
+
+@SPECS.unknown_id_for("rocketchat.integrations.create")
+def integrations_create_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({**incoming_params(ctx), "channel": f"#{UNKNOWN_ROOM}"})
+
+
+@SPECS.request_for("rocketchat.hooks", writes=True)
+def hooks(ctx: Ctx) -> RequestSpec:
+    created = ctx.target.call("rocketchat.integrations.create", incoming_params(ctx), credential=ctx.credential, expect_error=False)
+    integration = created.json()["integration"]
+    return RequestSpec(
+        {"text": "chatmock contract suite: incoming webhook"}, path={"integrationId": integration["_id"], "token": integration["token"]}
+    )
+
+
+@SPECS.unknown_id_for("rocketchat.hooks")
+def hooks_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"text": "x"}, path={"integrationId": "chatmockNoSuchHook1", "token": "chatmock-no-such-token"})

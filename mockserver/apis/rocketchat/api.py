@@ -17,10 +17,15 @@ from typing import Any
 from urllib.parse import quote
 
 from mockserver.apis.rocketchat import render
+from mockserver.apis.rocketchat.admin import Admin
 from mockserver.apis.rocketchat.auth import authenticate, principal
 from mockserver.apis.rocketchat.ddp.endpoint import RealtimeApi
+from mockserver.apis.rocketchat.directory import Directory
 from mockserver.apis.rocketchat.errors import VALIDATION_TYPE, Errors, failure
+from mockserver.apis.rocketchat.hooks import Hooks
+from mockserver.apis.rocketchat.messages_more import MessagesMore
 from mockserver.apis.rocketchat.profile import profile_of
+from mockserver.apis.rocketchat.rooms_more import RoomsMore
 from mockserver.apis.rocketchat.world import LOGIN as LOGIN_TOKEN
 from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso
 from mockserver.core.apibase import BaseApi, handles
@@ -58,7 +63,7 @@ def _truthy(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-class RocketChatApi(RealtimeApi, BaseApi[World]):
+class RocketChatApi(RealtimeApi, RoomsMore, MessagesMore, Directory, Admin, Hooks, BaseApi[World]):
     name = "rocketchat"
     world_file = WORLD_FILE
 
@@ -94,7 +99,8 @@ class RocketChatApi(RealtimeApi, BaseApi[World]):
     def secrets(self) -> list[str]:
         passwords = [user.password for user in self.world.users.values() if user.password]
         secret = self.world.server_settings.get("CREATE_TOKENS_FOR_USERS_SECRET")
-        return passwords + list(self.world.tokens) + ([str(secret)] if secret else [])
+        hooks = [str(item["token"]) for item in self.world.integrations.values()]
+        return passwords + list(self.world.tokens) + hooks + ([str(secret)] if secret else [])
 
     # errors and auth ---------------------------------------------------------------------
     def error(self, problem: Problem, message: str) -> JsonReply:
@@ -410,7 +416,7 @@ class RocketChatApi(RealtimeApi, BaseApi[World]):
             "parseUrls": not attachments,
             "groupable": False,
         }
-        for key in ("emoji", "avatar", "attachments", "customFields"):
+        for key in ("emoji", "avatar", "attachments", "customFields", "tmid"):
             if params.get(key) is not None:
                 fields[key] = params[key]
         docs = [self._new_message(room, user, fields) for room in rooms]
@@ -496,8 +502,10 @@ class RocketChatApi(RealtimeApi, BaseApi[World]):
 
     @handles("rocketchat.channels.messages")
     async def channels_messages(self, call: Call) -> Reply:
-        user = principal(call)
-        room = self._channel(call, user)
+        return self._messages_reply(call, self._channel(call, principal(call)))
+
+    def _messages_reply(self, call: Call, room: Room) -> JsonReply:
+        """channels.messages / groups.messages of ``room``: a page newest first, with filters."""
         params = call.params
         offset, count = self._page(params, self.world.settings["defaultCount"])
         sort = self._sort(params)
@@ -1244,7 +1252,7 @@ class RocketChatApi(RealtimeApi, BaseApi[World]):
             "_id": f"{room.id}-{user.id}",
             "rid": room.id, "t": room.t, "name": name, "fname": str(room.extra.get("fname", name)),
             "ts": iso(room.created_ms), "ls": iso(seen), "_updatedAt": iso(max(room.updated_ms, seen)),
-            "u": render.user_ref(user), "open": True, "alert": bool(unread), "unread": len(unread),
+            "u": render.user_ref(user), "open": user.id not in world.closed.get(room.id, ()), "alert": bool(unread), "unread": len(unread),
             "userMentions": mentions, "groupMentions": group,
         }  # fmt: skip
         roles = world.room_roles.get(room.id, {}).get(user.id)

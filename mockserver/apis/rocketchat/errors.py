@@ -25,6 +25,10 @@ VALIDATION_TYPE = "invalid-params"  # errorType of Rocket.Chat's ajv parameter v
 NO_ENDPOINT = "API endpoint does not exist"
 
 
+# forbidden() of ApiClass.ts: a permissionsRequired route refused (403)
+FORBIDDEN = "User does not have the permissions required for this action [error-unauthorized]"
+
+
 def failure_body(text: str, error_type: str | None = None) -> dict[str, Any]:
     """``API.v1.failure(text, errorType)``."""
     if error_type is None:

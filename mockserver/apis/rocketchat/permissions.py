@@ -42,6 +42,12 @@ DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "view-privileged-setting": ("admin",),
     "access-permissions": ("admin",),
     "user-generate-access-token": ("admin",),
+    "add-all-to-room": ("admin",),
+    "view-statistics": ("admin",),
+    "manage-incoming-integrations": ("admin",),
+    "manage-own-incoming-integrations": ("admin",),
+    "manage-outgoing-integrations": ("admin",),
+    "manage-own-outgoing-integrations": ("admin",),
 }
 
 

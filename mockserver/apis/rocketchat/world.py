@@ -27,12 +27,23 @@ beside this module)::
          ...any other Message field (attachments, alias, emoji, tmid, pinned, starred) kept verbatim}
       ],
       "removedRooms": [{"_id": "...", "members": ["alice"], "at": "2024-01-09T00:00:00.000Z"}],
-      "serverSettings": {"Accounts_RegistrationForm": "Public", ...}  # settings/:_id; merged over the defaults
+      "serverSettings": {"Accounts_RegistrationForm": "Public", ...},  # settings/:_id; merged over the defaults
+      "integrations": [                            # incoming webhooks: POST /hooks/<_id>/<token>
+        {"_id": "...", "type": "webhook-incoming", "name": "CI", "token": "...",
+         "username": "rocket.cat",                 # who posts (the integration's user)
+         "channel": "#general",                    # or "@user", or several: "#a,#b"
+         "enabled": true, "alias": "", "emoji": "", "avatar": "",
+         "overrideDestinationChannelEnabled": false}
+      ],
+      "permissions": {"create-c": ["admin", "user"]}  # permission -> roles, over the defaults
     }
 
 Rooms may name ``owners``, ``moderators`` and ``leaders`` (usernames); without ``owners`` the
 creator owns the room. ``serverSettings`` (see :data:`DEFAULT_SERVER_SETTINGS`) are what
 ``settings/:_id`` reads and writes; ``Accounts_RegistrationForm`` "Public" opens users.register.
+``integrations`` are incoming webhooks (``_id`` and ``token`` generated when left out; the
+token is a secret: never logged); ``permissions`` replace the roles of the permissions named
+(what ``permissions.update`` changes).
 
 Every key is optional. ``settings`` not given fall back to the default world's (Rocket.Chat's
 "Default Count" 50, "Max Record Amount" 100, channels.history's 20). Ids left out are generated
@@ -227,7 +238,12 @@ class World:
         self.server_settings: dict[str, Any] = dict(DEFAULT_SERVER_SETTINGS)
         self.last_seen: dict[tuple[str, str], int] = {}  # (room id, user id) -> ms the user last read the room
         self.uploads: dict[str, dict[str, Any]] = {}  # file id -> {rid, name, type, content, user, confirmed}
+        self.closed: dict[str, set[str]] = {}  # room id -> users whose subscription is closed (hidden)
+        self.deleted: dict[str, list[tuple[str, int]]] = {}  # room id -> (message id, ms) of deleted messages
+        self.integrations: dict[str, dict[str, Any]] = {}  # integration id -> its document (token included)
+        self.permissions_updated: dict[str, int] = {}  # permission -> ms of its last change (permissions.update)
         self._last_ms = 0
+        self.loaded_ms = 0  # when the world was loaded (statistics' installedAt, the permissions' first _updatedAt)
         self._seq = itertools.count(1)
 
     # time ------------------------------------------------------------------------
@@ -306,6 +322,7 @@ class World:
         stored = self.messages.pop((room_id, message_id), None)
         if stored is None:
             return None
+        self.deleted.setdefault(room_id, []).append((message_id, self.now_ms()))  # chat.syncMessages' deleted
         self.timeline(room_id).remove(stored)
         rooms = self.message_rooms.get(message_id, [])
         if room_id in rooms:
@@ -378,6 +395,9 @@ class World:
             bisect.insort(timeline, stored, key=_order)
         self.messages[room_id, message_id] = stored
         self.message_rooms.setdefault(message_id, []).append(room_id)
+        closed = self.closed.get(room_id)
+        if closed:  # a new message opens the room again for everyone but its sender (setOpenForRoomIdExcludingUserId)
+            closed.intersection_update({str(doc.get("u", {}).get("_id", ""))})
         room = self.rooms.get(room_id)
         if room is not None:
             updated = str(doc.get("_updatedAt", ts))
@@ -391,6 +411,7 @@ class World:
         expect_object(world, ROOT)
         now_seconds = self.store.clock.timestamp()
         now = int(now_seconds * 1000)
+        self.loaded_ms = now
         self._load_settings(world)
         self.server_settings.update(expect_object(world.get("serverSettings", {}), f"{ROOT}.serverSettings"))
         for where, spec in field_objects(world, "users", ROOT):
@@ -405,6 +426,12 @@ class World:
             self.add_message(doc, loading=True)
         for timeline in self.timelines.values():
             timeline.sort(key=_order)  # one sort (nearly in order: linear) instead of an insort each
+        for where, spec in field_objects(world, "integrations", ROOT):
+            self._load_integration(spec, where, now)
+        where = f"{ROOT}.permissions"
+        for permission, roles in expect_object(world.get("permissions", {}), where).items():
+            self.permissions[permission] = tuple(field_texts({permission: roles}, permission, where))
+            self.permissions_updated[permission] = now
         for where, spec in field_objects(world, "removedRooms", ROOT):
             self.removed.append(
                 {
@@ -521,6 +548,33 @@ class World:
         if room_roles:
             self.room_roles[room.id] = room_roles
         self.add_room(room)
+
+    def _load_integration(self, spec: Mapping[str, Any], where: str, now: int) -> None:
+        """A seeded incoming webhook, in the shape integrations.create answers."""
+        kind = field_choice(spec, "type", where, "webhook-incoming", frozenset({"webhook-incoming"}))
+        username = field_text(spec, "username", where, nonempty=True)
+        user = self._user(username, f"{where}.username")
+        channel = field_text(spec, "channel", where, nonempty=True)
+        doc: dict[str, Any] = {
+            "_id": field_text(spec, "_id", where, "") or new_id(),
+            "type": kind,
+            "name": field_text(spec, "name", where, username),
+            "enabled": field_bool(spec, "enabled", where, True),
+            "username": username,
+            "userId": user.id,
+            "channel": [item.strip() for item in channel.split(",") if item.strip()],
+            "token": field_text(spec, "token", where, "") or new_token(),
+            "scriptEnabled": False,
+            "overrideDestinationChannelEnabled": field_bool(spec, "overrideDestinationChannelEnabled", where, False),
+            "_createdAt": iso(now),
+            "_createdBy": {"_id": user.id, "username": username},
+            "_updatedAt": iso(now),
+        }
+        for key in ("alias", "emoji", "avatar"):
+            doc[key] = field_text(spec, key, where, "")
+        if doc["_id"] in self.integrations:
+            raise WorldError(f"{where}._id", f"integration {doc['_id']!r} is given twice")
+        self.integrations[doc["_id"]] = doc
 
     def _world_message(self, spec: Mapping[str, Any], where: str, now: int) -> dict[str, Any]:
         """A seeded message as stored (one index lookup per room and sender)."""
