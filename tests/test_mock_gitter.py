@@ -574,7 +574,7 @@ def body_for(endpoint_id: str) -> dict[str, Any]:
     return {"json": {}} if "json" in REGISTRY.endpoint(endpoint_id).params_in else {}
 
 
-@pytest.mark.parametrize("endpoint_id", ENDPOINTS)
+@pytest.mark.parametrize("endpoint_id", [endpoint_id for endpoint_id in ENDPOINTS if REGISTRY.endpoint(endpoint_id).auth is not None])
 def test_every_endpoint_refuses_a_bad_token(client: TestClient, endpoint_id: str) -> None:
     endpoint = REGISTRY.endpoint(endpoint_id)
     response = client.request(endpoint.method, served(endpoint_id), headers=auth("not-a-token"), **body_for(endpoint_id))

@@ -49,6 +49,8 @@ def test_endpoint_ids_and_servers() -> None:
         "gitter.rooms.join",
         "gitter.rooms.users.list",
         "gitter.rooms.channels",
+        "gitter.faye.bayeux",
+        "gitter.faye.faye",
         "gitter.user.orgs",
         "gitter.user.repos",
         "gitter.rooms.chatMessages.list",
@@ -78,6 +80,7 @@ def test_endpoint_ids_and_servers() -> None:
     assert [(s.name, s.url, s.prefix) for s in api.servers] == [
         ("rest", "https://api.gitter.im", "/gitter"),
         ("stream", "https://stream.gitter.im", "/gitter/stream"),
+        ("ws", "https://ws.gitter.im", "/gitter/ws"),
     ]
     assert api.auth["bearer"].type == "bearer"
     assert api.auth["bearer"].query_alternative == "access_token"
@@ -268,6 +271,15 @@ BROKEN_RESPONSES = [
     ("gitter.user.repos", lambda: [with_(fixture("gitter.user.repos.200.docs.json")[1], private="false")]),
     ("gitter.user.repos", lambda: {"results": [without(fixture("gitter.user.repos.200.docs.json")[0], "uri")]}),
     ("gitter.rooms.channels", lambda: [without(fixture("gitter.rooms.channels.200.docs.json")[0], "githubType")]),
+    ("gitter.faye.bayeux", lambda: [{}]),  # a reply says something
+    ("gitter.faye.bayeux", lambda: [{"channel": "/meta/handshake", "successful": False}]),  # a failure names its error
+    ("gitter.faye.bayeux", lambda: [{"channel": "/meta/subscribe", "successful": False, "error": "Authorisation denied"}]),  # code::message
+    ("gitter.faye.faye", lambda: [{"channel": "/meta/connect", "successful": True, "advice": {"reconnect": "later"}}]),
+    (
+        "gitter.faye.faye",
+        lambda: [{"channel": f"/api/v1/rooms/{'5' * 24}/chatMessages", "data": {"operation": "create", "model": {"id": 1}}}],
+    ),
+    ("gitter.faye.faye", lambda: [{"channel": f"/api/v1/user/{'5' * 24}", "data": {"notification": ""}}]),
 ]
 
 VALID_RESPONSES = [  # endpoints of issue 15 without a documented example: a reply as the mock renders it

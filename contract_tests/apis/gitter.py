@@ -356,3 +356,21 @@ def _room_or_unknown(found: Discovery) -> str:
 
 
 SUPPORT = register(GitterSupport(SPECS))
+
+
+@SPECS.request_for("gitter.faye.bayeux", "gitter.faye.faye")
+def faye_handshake(ctx: Ctx) -> RequestSpec:
+    """A Bayeux handshake carrying the token in ext (node-gitter faye.js): the JSON body is the
+    message itself (the endpoint reads a body whole); the faye client's arrays are in
+    tests/test_gitter_faye.py."""
+    handshake = {
+        "channel": "/meta/handshake",
+        "version": "1.0",
+        "supportedConnectionTypes": ["long-polling"],
+        "id": "1",
+        "ext": {"token": ctx.credential.values.get("token", "")},
+    }
+    return RequestSpec(handshake)
+
+
+SPECS.names_no_id("gitter.faye.bayeux", "gitter.faye.faye")

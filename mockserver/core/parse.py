@@ -337,10 +337,13 @@ async def parse_body(
             value = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             raise BadRequest(f"malformed JSON body: {error}") from None
-        if not isinstance(value, dict):
-            raise BadRequest("the JSON body must be an object")
         if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and json_depth(value) > MAX_JSON_DEPTH:
             raise BadRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+        if not isinstance(value, dict):
+            name = array_body(endpoint)
+            if name is None:
+                raise BadRequest("the JSON body must be an object")
+            return {name: value}, {}
         return value, {}
     if "form" in accepted and (kind == FORM or (not kind and untyped_body(endpoint) == "form")):
         try:
@@ -363,6 +366,17 @@ def untyped_body(endpoint: Endpoint) -> str | None:
     schema declares it (``"form"``: as a urlencoded form, like Rack's ``form_data?`` for a POST
     with no media type); None: such a body is refused like any unsupported type."""
     declared = (endpoint.params_schema or {}).get(UNTYPED_BODY)
+    return declared if isinstance(declared, str) else None
+
+
+ARRAY_BODY = "x-chatmock-array-body"  # params-schema keyword: the parameter a JSON body that is no object becomes
+
+
+def array_body(endpoint: Endpoint) -> str | None:
+    """The parameter a JSON body that is not an object (an array) becomes, as the endpoint's
+    schema declares it (a Bayeux body is one message, whose fields are the parameters, or an
+    array of them: ``"message"``); None: a JSON body must be an object."""
+    declared = (endpoint.params_schema or {}).get(ARRAY_BODY)
     return declared if isinstance(declared, str) else None
 
 

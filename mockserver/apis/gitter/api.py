@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 import orjson
 
 from mockserver.apis.gitter import errors, paging, ratelimit, render, unread
+from mockserver.apis.gitter.faye import FayeClient, Realtime, can_read, refused, room_channel, user_channel
 from mockserver.apis.gitter.markup import MarkupCache
 from mockserver.apis.gitter.world import (
     ONETOONE,
@@ -26,8 +29,8 @@ from mockserver.apis.gitter.world import (
     load,
     timestamp,
 )
-from mockserver.core.apibase import BaseApi, handles
-from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply, StreamReply
+from mockserver.core.apibase import BaseApi, handles, serves_socket
+from mockserver.core.call import ApiError, Call, ClientGone, JsonReply, Problem, Reply, Socket, StreamReply
 from mockserver.core.guard import FailureLimit, client_of
 from mockserver.core.hub import Hub
 from mockserver.core.registry import Endpoint, ErrorCode, Registry
@@ -43,6 +46,7 @@ ROOM_USERS_MAX_LIMIT = 100  # [inferred]
 SEARCH_DEFAULT_LIMIT = 10  # rooms/index.js searchRooms, user/index.js index: parseInt(limit) || 10
 SEARCH_MAX_LIMIT = 100  # [inferred]
 _STOP = object()
+_monotonic = time.monotonic
 _UNKNOWN: Any = object()  # no such token
 STATUS_TRUE = (True, "true")  # a JSON true, or the form text mongoose casts to true
 
@@ -58,6 +62,11 @@ def topic(room_id: str, channel: str) -> str:
     return f"gitter:{room_id}:{channel}"
 
 
+def _for_user(user_id: str, body: dict[str, Any]) -> Callable[[str], dict[str, Any] | None]:
+    """A delivery for one user's clients only."""
+    return lambda viewer: body if viewer == user_id else None
+
+
 class GitterApi(BaseApi[World]):
     name = "gitter"
     world_file = WORLD_FILE
@@ -67,6 +76,7 @@ class GitterApi(BaseApi[World]):
         self._make_id = IdMaker(store.clock, self.state.next_id)
         self.failures = FailureLimit(settings.auth_failure_limit)
         self.markups = MarkupCache(lambda username: None)  # replaced with each loaded world
+        self.realtime = Realtime(settings.longpoll_timeout)  # Faye clients: none after a reset
 
     def _now(self) -> float:
         return self.store.clock.timestamp()
@@ -134,6 +144,8 @@ class GitterApi(BaseApi[World]):
         """The token's user, else the documented 401 (``loginRequired`` for a token of no usable
         user). With ``settings.auth_failure_limit``, a client past that many failed checks in a
         minute gets Gitter's 429 instead, whatever its token (see :class:`~.guard.FailureLimit`)."""
+        if call.endpoint.auth is None:
+            return  # Faye: the token travels in the handshake's ext
         token = self._credential(call)
         world = self.world
         failures = self.failures
@@ -213,6 +225,59 @@ class GitterApi(BaseApi[World]):
 
     def _publish(self, room: Room, channel: str) -> None:
         self.hub.publish(topic(room.id, channel))
+
+    # realtime (Faye) deliveries ------------------------------------------------------------
+    def _wake(self, client_ids: list[str]) -> None:
+        for client_id in client_ids:
+            self.hub.publish(Realtime.topic(client_id))
+
+    def _log_event(self, room: Room, entry: tuple[str, str, str]) -> None:
+        """One change of the room: its events stream log, and Faye's room channels
+        (bayeux-events-bridge.js onDataChange2: {operation, model} on the collection's url)."""
+        room.event_log.append(entry)
+        realtime = self.realtime
+        if not realtime.channels:
+            return
+        world, markups = self.world, self.markups
+        operation, resource, ident = entry
+        channel = room_channel(room.id, resource)
+        if realtime.subscribed(channel):
+            if resource == MESSAGES:
+                found = room.by_id.get(ident)
+                if found is not None:
+                    self._wake(
+                        realtime.deliver(
+                            channel, lambda viewer: {"operation": operation, "model": render.message(world, room, found, viewer, markups)}
+                        )
+                    )
+            else:
+                person = world.users.get(ident)
+                model = render.user(person) if person is not None and operation != "remove" else {"id": ident}
+                self._wake(realtime.deliver(channel, lambda viewer: {"operation": operation, "model": model}))
+        events = room_channel(room.id, EVENTS)
+        if realtime.subscribed(events):
+            self._wake(realtime.deliver(events, lambda viewer: render.event(world, room, entry, viewer, markups)))
+
+    def _unread_changed(self, room: Room, user_ids: list[str]) -> None:
+        """The unread counts of ``user_ids`` in ``room`` changed: troupe_unread (and
+        troupe_mention) on /api/v1/user/:id, a patch on /api/v1/user/:id/rooms
+        (bayeux-events-bridge.js onTroupeUnreadCountsChange)."""
+        realtime = self.realtime
+        if not realtime.channels:
+            return
+        for user_id in user_ids:
+            total = len(room.unread.get(user_id) or ())
+            mentions = len(room.unread_mentions.get(user_id) or ())
+            personal = user_channel(user_id)
+            if realtime.subscribed(personal):
+                unread = {"notification": "troupe_unread", "troupeId": room.id, "totalUnreadItems": total, "DEPRECATED": True}
+                mentioned = {"notification": "troupe_mention", "troupeId": room.id, "mentions": mentions, "DEPRECATED": True}
+                self._wake(realtime.deliver(personal, _for_user(user_id, unread)))
+                self._wake(realtime.deliver(personal, _for_user(user_id, mentioned)))
+            rooms = user_channel(user_id, "rooms")
+            if realtime.subscribed(rooms):
+                patch = {"operation": "patch", "model": {"id": room.id, "unreadItems": total, "mentions": mentions}}
+                self._wake(realtime.deliver(rooms, _for_user(user_id, patch)))
 
     # rooms ---------------------------------------------------------------------------
     @handles("gitter.rooms.list")
@@ -430,6 +495,7 @@ class GitterApi(BaseApi[World]):
         room.unread[me.id] = {}
         room.unread_mentions[me.id] = {}
         room.last_access[me.id] = timestamp(self.store.clock)
+        self._unread_changed(room, [me.id])
         return JsonReply(HTTPStatus.OK, {"success": True})
 
     @handles("gitter.rooms.users.list")
@@ -476,9 +542,10 @@ class GitterApi(BaseApi[World]):
         unread.deliver(room, message, {member for member in room.members if member != me.id}, self.markups)
         room.last_access[me.id] = now
         room.message_log.append(message.id)
-        room.event_log.append(("create", MESSAGES, message.id))
+        self._log_event(room, ("create", MESSAGES, message.id))
         self._publish(room, MESSAGES)
         self._publish(room, EVENTS)
+        self._unread_changed(room, [member for member in room.members if member != me.id])
         return JsonReply(HTTPStatus.OK, render.message(world, room, message, me.id, self.markups))
 
     @handles("gitter.rooms.chatMessages.update")
@@ -495,7 +562,7 @@ class GitterApi(BaseApi[World]):
         message.text = text
         message.edited_at = timestamp(self.store.clock)
         message.v += 1
-        room.event_log.append(("update", MESSAGES, message.id))
+        self._log_event(room, ("update", MESSAGES, message.id))
         self._publish(room, EVENTS)
         return JsonReply(HTTPStatus.OK, render.message(world, room, message, me.id, self.markups))
 
@@ -538,7 +605,7 @@ class GitterApi(BaseApi[World]):
     def _join(self, room: Room, me: User) -> None:
         if not room.is_member(me.id):
             room.add_member(me.id, timestamp(self.store.clock))
-            room.event_log.append(("create", "users", me.id))
+            self._log_event(room, ("create", "users", me.id))
             self._publish(room, EVENTS)
 
     @handles("gitter.rooms.users.remove")
@@ -552,8 +619,10 @@ class GitterApi(BaseApi[World]):
         if not room.is_member(target):
             raise ApiError(self.documented(call.endpoint, HTTPStatus.NOT_FOUND))
         room.remove_member(target)
-        room.event_log.append(("remove", "users", target))
+        self._log_event(room, ("remove", "users", target))
         self._publish(room, EVENTS)
+        if not can_read(room, target):
+            self.realtime.unsubscribe_user(target, f"/api/v1/rooms/{room.id}")  # onUserRemovedFromTroupe
         return JsonReply(HTTPStatus.OK, {"success": True})
 
     def _unread_room(self, call: Call, me: User) -> Room | None:
@@ -584,6 +653,7 @@ class GitterApi(BaseApi[World]):
                 if message is not None and message.user_id != me.id:
                     message.read_by.add(me.id)
             room.last_access[me.id] = timestamp(self.store.clock)
+            self._unread_changed(room, [me.id])
         return JsonReply(HTTPStatus.OK, {"success": True})
 
     # streams -------------------------------------------------------------------------
@@ -637,3 +707,122 @@ class GitterApi(BaseApi[World]):
             message = room.by_id.get(entry)
             return None if message is None else render.message(world, room, message, viewer, markups)
         return render.event(world, room, entry, viewer, markups)
+
+    # Faye (Bayeux) realtime ----------------------------------------------------------------
+    @handles("gitter.faye.bayeux")
+    async def faye_bayeux(self, call: Call) -> Reply:
+        return await self._bayeux_http(call)
+
+    @handles("gitter.faye.faye")
+    async def faye_faye(self, call: Call) -> Reply:
+        return await self._bayeux_http(call)
+
+    @staticmethod
+    def _bayeux_messages(params: Mapping[str, Any]) -> list[Any]:
+        """The Bayeux messages of a body: an array of them (``message``), or one message whose
+        fields are the parameters (``[].concat``, as Faye reads a body)."""
+        listed = params.get("message")
+        return list(listed) if isinstance(listed, list) else [dict(params)]
+
+    def _bayeux_round(self, messages: list[Any]) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], FayeClient]]]:
+        """The replies to ``messages`` in order, without those of the connects, which wait."""
+        world, markups, realtime = self.world, self.markups, self.realtime
+        checker = self.registry.model("gitter.BayeuxRequest").checker
+        replies: list[dict[str, Any]] = []
+        connects: list[tuple[dict[str, Any], FayeClient]] = []
+        for message in messages:
+            problem = checker.errors(message)
+            if problem:
+                replies.append(refused(message, problem[0]))
+                continue
+            reply, connecting = realtime.handle(world, markups, message)
+            if connecting is None:
+                replies.append(reply)
+            else:
+                connects.append((reply, connecting))
+        return replies, connects
+
+    def _due(self, world: World, client: FayeClient) -> Callable[[], Any]:
+        """For hub.wait_for: the client's deliveries once there are some; a stop on a reset."""
+
+        def check() -> Any:
+            if self.world is not world or client.id not in self.realtime.clients:
+                return _STOP
+            return client.queue or None
+
+        return check
+
+    async def _bayeux_http(self, call: Call) -> Reply:
+        """Long-polling: replies in order; a connect is held until a delivery is due (or the
+        advice timeout), then the deliveries and the connect's reply end the answer."""
+        messages = self._bayeux_messages(call.params)
+        world = self.world
+        replies, connects = self._bayeux_round(messages)
+        for reply, client in connects[:1]:
+            if not client.queue:
+                try:
+                    await call.hold(
+                        self.hub.wait_for((Realtime.topic(client.id), RESET_TOPIC), self._due(world, client), self.realtime.timeout)
+                    )
+                except ClientGone:
+                    return JsonReply(HTTPStatus.OK, replies or [reply])  # nobody reads it; the deliveries stay queued
+            replies.extend(self.realtime.take(client))
+            client.seen = max(client.seen, _monotonic())
+            replies.append(reply)
+        replies.extend(reply for reply, _client in connects[1:])  # a second connect in one batch: answered at once
+        return JsonReply(HTTPStatus.OK, replies, content_type=call.endpoint.response(HTTPStatus.OK).content_type)
+
+    @serves_socket("ws", "/bayeux")
+    async def faye_socket_bayeux(self, socket: Socket) -> None:
+        await self._bayeux_socket(socket)
+
+    @serves_socket("ws", "/faye")
+    async def faye_socket_faye(self, socket: Socket) -> None:
+        await self._bayeux_socket(socket)
+
+    async def _bayeux_socket(self, socket: Socket) -> None:
+        """Faye's WebSocket transport: each text frame is a JSON array of messages, answered
+        at once; a connect's reply goes with the deliveries once some are due (or after the
+        advice timeout), from a second task, while the socket keeps reading. A reset closes it."""
+        world = self.world
+        sending = asyncio.Lock()
+        pending: asyncio.Queue[tuple[dict[str, Any], FayeClient]] = asyncio.Queue()
+
+        async def send(frame: list[dict[str, Any]]) -> bool:
+            async with sending:
+                return await socket.send(orjson.dumps(frame).decode())
+
+        async def pump() -> None:
+            while not socket.closed:
+                reply, client = await pending.get()
+                if not client.queue:
+                    found = await self.hub.wait_for(
+                        (Realtime.topic(client.id), RESET_TOPIC), self._due(world, client), self.realtime.timeout
+                    )
+                    if found is _STOP and self.world is not world:
+                        await socket.close(1000, "reset")
+                        return
+                frame = [*self.realtime.take(client), reply]
+                client.seen = max(client.seen, _monotonic())
+                if not await send(frame):
+                    return
+
+        pumping = asyncio.create_task(pump())
+        try:
+            while True:
+                frame = await socket.receive()
+                if frame is None or self.world is not world:
+                    return
+                try:
+                    received = orjson.loads(frame)
+                    messages = received if isinstance(received, list) else [received]
+                except orjson.JSONDecodeError as error:
+                    await send([{"successful": False, "error": f"400::Bad request: {error}"}])
+                    continue
+                replies, connects = self._bayeux_round(messages)
+                if replies and not await send(replies):
+                    return
+                for connect in connects:
+                    pending.put_nowait(connect)
+        finally:
+            pumping.cancel()
