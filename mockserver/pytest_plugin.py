@@ -17,7 +17,13 @@ Fixtures:
   ``@pytest.mark.chatmock_respx(rocketchat_host=..., allow=[...])``.
 
 ini options: ``chatmock_strict`` (validate every response, default false),
-``chatmock_longpoll_timeout`` (seconds, default 30), ``chatmock_rocketchat_host``.
+``chatmock_longpoll_timeout`` (seconds, default 30), ``chatmock_rocketchat_host``,
+``chatmock_rocketchat_version`` (the Rocket.Chat version profile of every test, as
+``chatmock serve --rocketchat-version``; default: the default profile).
+
+The marker ``@pytest.mark.chatmock_rocketchat_version("6.0.0")`` picks a version profile for one
+test (or a module, a class): ``chatmock`` seeds its world with that ``version`` (the default
+world, or the test's ``chatmock_seed`` world), ``chatmock_app`` is created with it.
 
 Nothing is imported or started for tests that use none of these fixtures, and nothing is
 written to disk. Under pytest-xdist (``pytest -n 2``) each worker is a session of its own: its
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
 
 SEED_MARKER = "chatmock_seed"
 RESPX_MARKER = "chatmock_respx"
+VERSION_MARKER = "chatmock_rocketchat_version"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "chatmock_rocketchat_host", "chatmock: a Rocket.Chat host the mock answers for (by Host header and in chatmock_respx)", default=""
     )
+    parser.addini(
+        "chatmock_rocketchat_version", "chatmock: the Rocket.Chat version profile, e.g. 6.0.0 (default: the default profile)", default=""
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,6 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", f"{RESPX_MARKER}(rocketchat_host=None, allow=()): options of the chatmock_respx fixture (allow: hosts passed through)"
+    )
+    config.addinivalue_line(
+        "markers", f"{VERSION_MARKER}(version): the Rocket.Chat version profile (e.g. '6.0.0') of the chatmock fixtures in this test"
     )
 
 
@@ -167,11 +180,23 @@ def read_world(world: Mapping[str, Any] | str | Path) -> dict[str, Any]:
 
 # options ---------------------------------------------------------------------------------------
 def _app_options(config: pytest.Config) -> dict[str, Any]:
+    version = str(config.getini("chatmock_rocketchat_version")).strip()
     return {
         "strict": bool(config.getini("chatmock_strict")),
         "longpoll_timeout": float(config.getini("chatmock_longpoll_timeout")),
         "rocketchat_host": str(config.getini("chatmock_rocketchat_host")) or None,
+        "api_options": {"rocketchat": {"version": version}} if version else None,
     }
+
+
+def _marked_version(request: pytest.FixtureRequest) -> str | None:
+    """The test's ``chatmock_rocketchat_version`` (None: none given)."""
+    marker = request.node.get_closest_marker(VERSION_MARKER)
+    if marker is None:
+        return None
+    if len(marker.args) != 1 or marker.kwargs or not isinstance(marker.args[0], str):
+        raise pytest.UsageError(f"@pytest.mark.{VERSION_MARKER} takes one argument: a version string such as '6.0.0'")
+    return str(marker.args[0])
 
 
 def _marked_world(request: pytest.FixtureRequest) -> dict[str, Any] | None:
@@ -211,12 +236,18 @@ def chatmock_server(request: pytest.FixtureRequest) -> Iterator[ChatMockServer]:
 
 @pytest.fixture
 def chatmock(chatmock_server: ChatMockServer, request: pytest.FixtureRequest) -> ChatMockServer:
-    """The mock server, in the default world or the test's ``chatmock_seed`` world."""
+    """The mock server, in the default world or the test's ``chatmock_seed`` world (with the
+    test's ``chatmock_rocketchat_version``, if any, as the Rocket.Chat world's ``version``)."""
     world = _marked_world(request)
+    version = _marked_version(request)
     if world is None:
         chatmock_server.reset()
-    else:
-        chatmock_server.seed(world)
+        if version is None:
+            return chatmock_server
+        world = dict(chatmock_server._admin("GET", "/seed").json()["seed"])  # every default world
+    if version is not None:
+        world["rocketchat"] = {**world.get("rocketchat", {}), "version": version}
+    chatmock_server.seed(world)
     return chatmock_server
 
 
@@ -244,6 +275,9 @@ def chatmock_app(request: pytest.FixtureRequest) -> Any:
     from mockserver.app import create_app
 
     options = _app_options(request.config)
+    version = _marked_version(request)
+    if version is not None:
+        options["api_options"] = {"rocketchat": {"version": version}}
     marker = request.node.get_closest_marker(RESPX_MARKER)
     if marker is not None and marker.kwargs.get("rocketchat_host"):
         options["rocketchat_host"] = str(marker.kwargs["rocketchat_host"]).split(":")[0]

@@ -24,7 +24,7 @@ from mockserver.apis.rocketchat.directory import Directory
 from mockserver.apis.rocketchat.errors import VALIDATION_TYPE, Errors, failure
 from mockserver.apis.rocketchat.hooks import Hooks
 from mockserver.apis.rocketchat.messages_more import MessagesMore
-from mockserver.apis.rocketchat.profile import profile_of
+from mockserver.apis.rocketchat.profile import Profile, profile_of
 from mockserver.apis.rocketchat.rooms_more import RoomsMore
 from mockserver.apis.rocketchat.world import LOGIN as LOGIN_TOKEN
 from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso
@@ -36,7 +36,7 @@ from mockserver.core.parse import FORM, media_type
 from mockserver.core.registry import ErrorCode, Registry
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store
-from mockserver.core.worlds import Credentials
+from mockserver.core.worlds import Credentials, WorldError
 
 LOGIN = "rocketchat.login"
 MESSAGE_MODEL = "rocketchat.Message"
@@ -69,8 +69,8 @@ class RocketChatApi(RealtimeApi, RoomsMore, MessagesMore, Directory, Admin, Hook
 
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         super().__init__(registry, store, hub, settings)
-        self.profile = profile_of(settings.api_options.get(self.name))
-        self.errors = Errors(registry, self.name, LOGIN, self.profile)
+        self.base_profile = profile_of(settings.api_options.get(self.name))  # --rocketchat-version (None: the default)
+        self._use_profile(self.base_profile)
         self.failures = FailureLimit(settings.auth_failure_limit)
         self.idle = settings.session_idle_timeout  # None: login tokens live until logout or reset
         self._refiners: dict[str, Callable[[Call, str], JsonReply | None]] = {
@@ -84,10 +84,27 @@ class RocketChatApi(RealtimeApi, RoomsMore, MessagesMore, Directory, Admin, Hook
 
     # the world ---------------------------------------------------------------------------
     def load_world(self, spec: Mapping[str, Any]) -> World:
-        """A new world from ``spec``; every seeded message must be a ``rocketchat.Message``."""
+        """A new world from ``spec``; every seeded message must be a ``rocketchat.Message``.
+        The world's ``version`` (a seed's) picks the version profile while it is in force, over
+        the API option (``--rocketchat-version``); without one, the option's profile."""
+        profile = self._world_profile(spec)
         world = World(self.store)
         world.load(spec, self._message_problem)
+        self._use_profile(profile)
         return world
+
+    def _world_profile(self, spec: Mapping[str, Any]) -> Profile:
+        version = spec.get("version") if isinstance(spec, Mapping) else None
+        if version is None:
+            return self.base_profile
+        try:
+            return profile_of({"version": version if isinstance(version, str) else repr(version)})
+        except ValueError as error:
+            raise WorldError("$.version", str(error)) from None
+
+    def _use_profile(self, profile: Profile) -> None:
+        self.profile = profile
+        self.errors = Errors(self.registry, self.name, LOGIN, profile)
 
     def _message_problem(self, doc: dict[str, Any]) -> str | None:
         problems = self.registry.model_errors(MESSAGE_MODEL, doc)

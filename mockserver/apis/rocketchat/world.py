@@ -4,6 +4,7 @@ World format (the ``"rocketchat"`` part of a seed file; the default world is ``w
 beside this module)::
 
     {
+      "version": "6.0.0",                           # optional: the version profile while this world is in force
       "settings": {"defaultCount": 50, "maxCount": 100, "historyCount": 20},
       "users": [
         {"_id": "aLiCEx3kPq7RtZ2mW", "username": "alice", "name": "Alice",
@@ -44,6 +45,10 @@ creator owns the room. ``serverSettings`` (see :data:`DEFAULT_SERVER_SETTINGS`) 
 ``integrations`` are incoming webhooks (``_id`` and ``token`` generated when left out; the
 token is a secret: never logged); ``permissions`` replace the roles of the permissions named
 (what ``permissions.update`` changes).
+
+``version`` picks the server version profile (see :mod:`.profile`) for as long as the world is
+in force, over ``--rocketchat-version`` / the pytest ini option; a reset to the default world
+goes back to that option's profile. An unknown version is refused (``$.version``).
 
 Every key is optional. ``settings`` not given fall back to the default world's (Rocket.Chat's
 "Default Count" 50, "Max Record Amount" 100, channels.history's 20). Ids left out are generated
