@@ -327,3 +327,27 @@ def test_the_handshake_token_stays_out_of_the_journal(client: TestClient) -> Non
     assert journal.status_code == 200, journal.text
     assert "/ws/bayeux" in journal.text
     assert BOB_TOKEN not in journal.text
+
+
+def test_served_on_the_ws_gitter_im_host_and_under_the_prefix() -> None:
+    shake = [{"channel": "/meta/handshake", "version": "1.0", "ext": {"token": ALICE_TOKEN}}]
+    with TestClient(create_app(["gitter"], strict=True, longpoll_timeout=0.3)) as alone:
+        by_host = alone.post("/bayeux", json=shake, headers={"Host": "ws.gitter.im"})
+        assert assert_documented(ENDPOINT, by_host, 200)[0]["successful"] is True
+        with alone.websocket_connect("/faye", headers={"Host": "ws.gitter.im"}) as socket:
+            socket.send_text(json.dumps(shake))
+            assert json.loads(socket.receive_text())[0]["ext"]["userId"] == ALICE_ID
+    with TestClient(create_app(strict=True, longpoll_timeout=0.3)) as combined:
+        assert assert_documented(ENDPOINT, combined.post("/gitter/ws/bayeux", json=shake), 200)[0]["successful"] is True
+
+
+def test_a_reset_closes_the_sockets_and_forgets_the_clients(client: TestClient) -> None:
+    client_id = handshake(client)
+    with client.websocket_connect(BAYEUX) as socket:
+        socket.send_text(json.dumps([{"channel": "/meta/handshake", "version": "1.0", "ext": {"token": ALICE_TOKEN}}]))
+        socket.receive_text()
+        assert client.post("/__chatmock/reset").status_code == 200
+        closed = socket.receive()
+        assert closed["type"] == "websocket.close"
+    reply = bayeux(client, {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling"})[0]
+    assert reply["error"] == f"401:{client_id}:Unknown client"

@@ -47,6 +47,7 @@ SEARCH_DEFAULT_LIMIT = 10  # rooms/index.js searchRooms, user/index.js index: pa
 SEARCH_MAX_LIMIT = 100  # [inferred]
 _STOP = object()
 _monotonic = time.monotonic
+SOCKET_IDLE_CHECK = 60.0  # how long a Faye socket's sender waits before looking again (a reset wakes it at once)
 _UNKNOWN: Any = object()  # no such token
 STATUS_TRUE = (True, "true")  # a JSON true, or the form text mongoose casts to true
 
@@ -786,15 +787,29 @@ class GitterApi(BaseApi[World]):
         advice timeout), from a second task, while the socket keeps reading. A reset closes it."""
         world = self.world
         sending = asyncio.Lock()
-        pending: asyncio.Queue[tuple[dict[str, Any], FayeClient]] = asyncio.Queue()
+        pending: list[tuple[dict[str, Any], FayeClient]] = []  # connects waiting for deliveries
+        woken = f"gitter:faye-socket:{id(pending)}"
 
         async def send(frame: list[dict[str, Any]]) -> bool:
             async with sending:
                 return await socket.send(orjson.dumps(frame).decode())
 
+        def next_connect() -> Any:
+            if self.world is not world:
+                return _STOP
+            return pending.pop(0) if pending else None
+
         async def pump() -> None:
             while not socket.closed:
-                reply, client = await pending.get()
+                item = await self.hub.wait_for((woken, RESET_TOPIC), next_connect, SOCKET_IDLE_CHECK)
+                if item is _STOP:
+                    await socket.close(1000, "reset")
+                    return
+                if item is None:
+                    if self.hub.closed:
+                        return
+                    continue
+                reply, client = item
                 if not client.queue:
                     found = await self.hub.wait_for(
                         (Realtime.topic(client.id), RESET_TOPIC), self._due(world, client), self.realtime.timeout
@@ -822,7 +837,8 @@ class GitterApi(BaseApi[World]):
                 replies, connects = self._bayeux_round(messages)
                 if replies and not await send(replies):
                     return
-                for connect in connects:
-                    pending.put_nowait(connect)
+                if connects:
+                    pending.extend(connects)
+                    self.hub.publish(woken)
         finally:
             pumping.cancel()
