@@ -230,8 +230,8 @@ class Realtime:
         except Denied as denied:
             reply["successful"] = False
             reply["error"] = denied.error
-            if "clientId" in message and isinstance(message["clientId"], str):
-                reply["clientId"] = message["clientId"]
+            if isinstance(message.get("clientId"), str) and channel not in ("/meta/connect", "/meta/disconnect"):
+                reply["clientId"] = message["clientId"]  # faye server.js: a failed connect or disconnect names no client
             if denied.advice is not None:
                 reply["advice"] = denied.advice
             if channel == "/meta/handshake":
