@@ -61,7 +61,8 @@ REAL: dict[str, dict[str, Any]] = {
 REAL_ANY = {
     "msgId": "gEnMsg3yL8qR5uSzB", "messageId": "gEnMsg3yL8qR5uSzB", "emoji": "smile", "text": "hello", "msg": "hello",
     "channel": "#general", "_id": "Site_Name", "name": "openapi-room", "email": "new@example.com", "pass": "pw-12345",
-    "password": "pw-12345", "usernames": "bob",
+    "password": "pw-12345", "usernames": "bob", "tmid": "gEnMsg3yL8qR5uSzB", "lastUpdate": "2020-01-01T00:00:00.000Z",
+    "command": "me", "updatedSince": "2020-01-01T00:00:00.000Z",
 }  # fmt: skip
 METHODS = ("get", "put", "post", "delete", "patch")
 
