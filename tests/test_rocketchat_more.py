@@ -253,6 +253,14 @@ def test_webhook_message_is_read_everywhere(client: TestClient) -> None:
     hook(client, integration, data={"payload": json.dumps({"text": "from a form", "username": "Jenkins"})})
     newest = call(client, "channels.messages", BOB, roomId="GENERAL", count="1")["messages"][0]
     assert (newest["msg"], newest["alias"]) == ("from a form", "Jenkins")
+    raw = client.post(  # curl -d '{"text": ...}' without a JSON Content-Type: a form of one field, read as JSON
+        f"/hooks/{integration['_id']}/{integration['token']}",
+        content=b'{"text": "curl default"}',
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert assert_documented("rocketchat.hooks", raw) == {"success": True}
+    assert call(client, "channels.messages", BOB, roomId="GENERAL", count="1")["messages"][0]["msg"] == "curl default"
+    newest = call(client, "channels.messages", BOB, roomId="GENERAL", count="1")["messages"][0]
     assert hook(client, integration, json={}) == {"success": True}
     assert call(client, "channels.messages", BOB, roomId="GENERAL", count="1")["messages"][0]["_id"] == newest["_id"]
 
@@ -267,6 +275,8 @@ def test_webhook_refusals(
     override = hook(client, integration, 400, json={"text": "x", "channel": "#random"})
     assert override["error"] == "overriding destination channel is disabled for this integration"
     assert hook(client, integration, 400, data={"payload": "not json"})["success"] is False
+    assert hook(client, integration, 400, data={"text": "x"})["success"] is False  # one field: JSON.parse("text=x") fails
+    assert hook(client, integration, data={"text": "two fields", "alias": "form"}) == {"success": True}  # a plain form
     free = call(client, "integrations.create", ALICE, **{**HOOK, "overrideDestinationChannelEnabled": True})["integration"]
     hook(client, free, json={"text": "elsewhere", "channel": "#random"})
     assert call(client, "channels.messages", BOB, roomId="rNd3vKq8PzT5mWx2Y", count="1")["messages"][0]["msg"] == "elsewhere"

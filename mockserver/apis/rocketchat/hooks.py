@@ -19,6 +19,7 @@ from mockserver.apis.rocketchat.world import Room, User, iso, new_id, new_token
 from mockserver.core.apibase import handles
 from mockserver.core.call import Call, JsonReply, Reply
 from mockserver.core.guard import same_secret
+from mockserver.core.parse import FORM, media_type
 
 INCOMING, OUTGOING = "webhook-incoming", "webhook-outgoing"
 
@@ -102,20 +103,22 @@ class Hooks(Handlers):
             return self.documented(endpoint, 400, "Invalid integration id or token provided.")
         if integration["enabled"] is not True:
             return self.documented(endpoint, 503, "Service Unavailable")
-        body: dict[str, Any] = dict(call.params)
-        if "payload" in body:  # a Slack-style form body: payload=<the JSON message>
+        params: dict[str, Any] = dict(call.params)
+        body: dict[str, Any] | None = params
+        raw = self._form_json(call, params)
+        if raw is not None:  # the server's middleware: a form of one field is JSON (payload=<JSON>, or the JSON itself)
             try:
-                body = json.loads(str(body["payload"]))
+                body = json.loads(raw)
             except ValueError:
-                body = None  # type: ignore[assignment]
+                body = None
             if not isinstance(body, dict):
                 return self.documented(endpoint, 400, "invalid-params")
         if not body:
             return JsonReply(200, {"success": True})  # nothing to post, as the server answers
         if (body.get("channel") or body.get("roomId")) and not integration["overrideDestinationChannelEnabled"]:
             return self.documented(endpoint, 400, "overriding destination channel is disabled for this integration")
-        raw = body.get("channel") or body.get("roomId") or integration["channel"]
-        targets = [str(item) for item in (raw if isinstance(raw, list) else [raw])]
+        destination = body.get("channel") or body.get("roomId") or integration["channel"]
+        targets = [str(item) for item in (destination if isinstance(destination, list) else [destination])]
         rooms: list[Room] = []
         for target in targets:
             room = self._target(sender, target)
@@ -129,6 +132,17 @@ class Hooks(Handlers):
         for room, doc in zip(rooms, docs, strict=True):
             self._store(room, doc)
         return JsonReply(200, {"success": True})
+
+    @staticmethod
+    def _form_json(call: Call, body: dict[str, Any]) -> str | None:
+        """The JSON text of a one-field form body: ``payload``'s value, or (``curl -d '{...}'``,
+        sent as a form) the field itself; None for JSON bodies and other forms."""
+        if media_type(call.headers.get("content-type", "")) != FORM or len(body) != 1:
+            return None
+        key, value = next(iter(body.items()))
+        if key == "payload":
+            return str(value)
+        return key if value == "" else f"{key}={value}"
 
     @staticmethod
     def _webhook_fields(body: dict[str, Any], integration: dict[str, Any]) -> dict[str, Any]:
