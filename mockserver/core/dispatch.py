@@ -547,21 +547,21 @@ class Dispatcher:
             return
         if QUIET in scope:
             return  # the console reading state through the API (mockserver.console)
-        entry = Entry(
-            time=started,
-            method=scope["method"],
-            path=scope["path"],
-            raw_query=scope.get("query_string", b""),
-            raw_headers=scope["headers"],
-            params=call.params if call is not None else None,
-            status=reply.status,
-            endpoint=call.endpoint.id if call is not None else None,
-            response=sent if sent is not None else f"<{type(reply).__name__}>",
-            violations=violations,
-            api=api,
-            duration=time.time() - started,
-            fault=fault,
-            principal=call.principal if call is not None else None,
+        entry = Entry.of(
+            started,
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            scope["headers"],
+            call.params if call is not None else None,
+            reply.status,
+            call.endpoint.id if call is not None else None,
+            sent if sent is not None else f"<{type(reply).__name__}>",
+            violations,
+            api,
+            time.time() - started,
+            fault,
+            call.principal if call is not None else None,
         )
         if self.journal.size:
             self.journal.record(entry)

@@ -72,6 +72,30 @@ class Entry:
     principal: object = None  # who was authenticated (the API's own object): read through .user
     seq: int = 0  # the entry's number in the journal (set by the journal)
 
+    @classmethod
+    def of(
+        cls,
+        time: float,
+        method: str,
+        path: str,
+        raw_query: bytes,
+        raw_headers: list[tuple[bytes, bytes]],
+        params: Any,
+        status: int,
+        endpoint: str | None,
+        response: bytes | str,
+        violations: list[str],
+        api: str | None,
+        duration: float,
+        fault: str | None,
+        principal: object,
+    ) -> Entry:
+        """An entry as the dispatcher records one, every field by position (a keyword call
+        costs a third of a microsecond more on every request)."""
+        return cls(
+            time, method, path, raw_query, raw_headers, params, status, endpoint, response, violations, api, duration, 0, fault, principal
+        )
+
     @property
     def user(self) -> str | None:
         return principal_name(self.principal)
