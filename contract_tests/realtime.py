@@ -21,13 +21,11 @@ import json
 import queue
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from contract_tests.targets import Target
 from contract_tests.vault import VAULT
-from mockserver.apis.rocketchat.ddp.schemas import inline, realtime_schemas
-from mockserver.core.validate import Checker
+from mockserver.apis.rocketchat.ddp.schemas import realtime_schemas
 
 API = "rocketchat"
 BOUND = 5.0  # seconds within which an answer or an event must arrive
@@ -204,7 +202,7 @@ class DdpConnection:
     def event(self, bound: float = BOUND, what: str = "an event") -> dict[str, Any]:
         """The next ``changed`` frame, its ``args`` checked against the stream's schema."""
         frame = self.wait(lambda frame: frame.get("msg") == "changed", bound, what)
-        problem = event_problem(frame)
+        problem = self.schemas.event_problem(frame)
         if problem is not None:
             raise RealtimeFailure(f"{frame['collection']} event {frame['fields'].get('eventName')!r} breaks its schema: {problem}")
         return frame
@@ -217,30 +215,3 @@ class DdpConnection:
         self.wait(lambda frame: frame.get("msg") == "pong" and frame.get("id") == marker, what="the pong of a barrier")
         found, self.pending = self.pending, []
         return found
-
-
-_EVENT_CHECKERS: dict[tuple[str, str], Checker] = {}
-
-
-def event_problem(frame: dict[str, Any]) -> str | None:
-    """What is wrong with a ``changed`` frame's args per ``stream.<name>.json`` (None: nothing,
-    or a stream or event the files do not describe)."""
-    stream, name = str(frame.get("collection")), str(frame.get("fields", {}).get("eventName", ""))
-    document = realtime_schemas().streams.get(stream)
-    if document is None:
-        return None
-    kind = name.partition("/")[2] if stream != "stream-room-messages" else "my_messages" if name == "__my_messages__" else "room"
-    described = document["events"].get(kind)
-    if described is None:
-        return None
-    checker = _EVENT_CHECKERS.get((stream, kind))
-    if checker is None:
-        checker = _EVENT_CHECKERS[stream, kind] = Checker(inline(described["args"], _registry(), Path(stream)))
-    errors = checker.safe_errors(frame["fields"].get("args"))
-    return errors[0] if errors else None
-
-
-def _registry() -> Any:
-    from mockserver.core.registry import load_registry
-
-    return load_registry()

@@ -5,6 +5,7 @@ close, never an exception; no subscription left after a disconnect)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from mockserver.app import ChatMockApp, create_app
+from mockserver.core.validate import Checker
 
 ALICE, BOB = "aLiCEx3kPq7RtZ2mW", "boBy4Nq8HsK2dYe6T"
 
@@ -362,3 +364,19 @@ def test_a_reset_closes_open_connections(app: ChatMockApp, client: TestClient) -
         assert ws.receive() == {"type": "websocket.close", "code": 1012, "reason": "the world was reset"}
     with pytest.raises(WebSocketDisconnect), client.websocket_connect("/nowhere"):
         pass
+
+
+def test_strict_mode_turns_an_event_that_breaks_its_schema_into_an_error_frame(
+    app: ChatMockApp, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    live = realtime(app)
+    live.schemas = dataclasses.replace(live.schemas, events={key: Checker({"type": "string"}) for key in live.schemas.events})
+    with client.websocket_connect("/websocket") as ws:
+        ddp = Ddp(ws)
+        ddp.connect()
+        ddp.login()
+        ddp.sub("stream-room-messages", "GENERAL", False)
+        ddp.result("sendMessage", {"rid": "GENERAL", "msg": "checked"})
+        error = ddp.wait(lambda frame: frame.get("msg") == "error")
+        assert error["reason"].startswith("chatmock strict mode: an event breaks its schema: ")
+    assert "strict mode: a DDP stream-room-messages event breaks its schema" in caplog.text

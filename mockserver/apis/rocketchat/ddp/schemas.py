@@ -71,6 +71,21 @@ class RealtimeSchemas:
     methods: dict[str, MethodSpec]
     streams: dict[str, dict[str, Any]]  # stream name -> its document
     documents: dict[str, dict[str, Any]]  # file name -> document (for the tests and the docs)
+    events: dict[tuple[str, str], Checker]  # (stream, event kind) -> the checker of its args
+
+    def event_problem(self, frame: dict[str, Any]) -> str | None:
+        """What is wrong with a ``changed`` frame's ``fields.args`` per its stream file (None:
+        nothing, or a stream or event kind the files do not describe). The event kind of
+        ``stream-room-messages`` is ``room`` or ``my_messages``; of the notify streams, what
+        follows the ``/`` of the event name."""
+        stream = str(frame.get("collection"))
+        fields = frame.get("fields")
+        name = str(fields.get("eventName", "")) if isinstance(fields, dict) else ""
+        checker = self.events.get((stream, event_kind(stream, name)))
+        if checker is None or not isinstance(fields, dict):
+            return None
+        errors = checker.safe_errors(fields.get("args"))
+        return errors[0] if errors else None
 
     def server_frame_problem(self, frame: dict[str, Any]) -> str | None:
         checker = self.frames["server"].get(str(frame.get("msg", "server_id" if "server_id" in frame else "")))
@@ -78,6 +93,12 @@ class RealtimeSchemas:
             return f"no server frame {frame.get('msg')!r} in frames.json"
         errors = checker.safe_errors(frame)
         return errors[0] if errors else None
+
+
+def event_kind(stream: str, event_name: str) -> str:
+    if stream == "stream-room-messages":
+        return "my_messages" if event_name == "__my_messages__" else "room"
+    return event_name.partition("/")[2]
 
 
 def method_file(name: str) -> str:
@@ -101,6 +122,7 @@ def load(directory: Path, registry: Registry) -> RealtimeSchemas:
     methods: dict[str, MethodSpec] = {}
     streams: dict[str, dict[str, Any]] = {}
     documents: dict[str, dict[str, Any]] = {}
+    events: dict[tuple[str, str], Checker] = {}
     for file in sorted(directory.glob("*.json")):
         if file.name.startswith("_"):
             continue
@@ -125,9 +147,11 @@ def load(directory: Path, registry: Registry) -> RealtimeSchemas:
             )
         else:
             streams[document["name"]] = document
+            for kind, described in document["events"].items():
+                events[document["name"], kind] = Checker(inline(described["args"], registry, file))
     if set(frames) != {"client", "server"}:
         raise RealtimeSchemaError(directory / "frames.json", "frames.json (client and server frames) is missing")
-    return RealtimeSchemas(frames, methods, streams, documents)
+    return RealtimeSchemas(frames, methods, streams, documents, events)
 
 
 def inline(schema: Any, registry: Registry, file: Path) -> Any:

@@ -282,7 +282,18 @@ class Session:
             return None
         world, user, index = self.realtime.api.world, self.user, self.index
         found = [frame for event in events for frame in frames_for(world, user, self, index, event)]
+        if found and self.realtime.strict:
+            found = [self._checked(frame) for frame in found]
         return found or None
+
+    def _checked(self, frame: str) -> str:
+        """Strict mode: an event whose args break its stream file becomes an error frame."""
+        decoded = frames.parse(frame) or {}
+        problem = self.realtime.schemas.event_problem(decoded)
+        if problem is None:
+            return frame
+        log.error("strict mode: a DDP %s event breaks its schema: %s", decoded.get("collection"), problem)
+        return frames.encode({"msg": "error", "reason": f"chatmock strict mode: an event breaks its schema: {problem}"})
 
     async def _pump(self) -> None:
         realtime, hub = self.realtime, self.realtime.api.hub
