@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from mockserver.apis.rocketchat.ddp.feed import HARD_LIMIT, SOFT_LIMIT, Feed
 from mockserver.app import ChatMockApp, create_app
 from mockserver.core.validate import Checker
 
@@ -380,3 +381,21 @@ def test_strict_mode_turns_an_event_that_breaks_its_schema_into_an_error_frame(
         error = ddp.wait(lambda frame: frame.get("msg") == "error")
         assert error["reason"].startswith("chatmock strict mode: an event breaks its schema: ")
     assert "strict mode: a DDP stream-room-messages event breaks its schema" in caplog.text
+
+
+def test_the_event_log_keeps_what_open_sessions_have_not_read_within_its_bound() -> None:
+    cursors = [1]
+    published: list[tuple[str, ...]] = []
+    feed = Feed(lambda topics: published.append(tuple(topics)), lambda: iter(cursors))
+    for number in range(SOFT_LIMIT + 10):
+        feed.emit("stream-room-messages", "GENERAL", [number], ("rocketchat.room.GENERAL",))
+    assert feed.after(1)[0].args == [0]  # the slowest session has read nothing: all kept
+    cursors[0] = 1000
+    for number in range(SOFT_LIMIT):
+        feed.emit("stream-room-messages", "GENERAL", [number], ())
+    assert feed.after(1000)[0].seq == 1000  # trimmed up to the slowest cursor, no further
+    assert feed.base <= 1000
+    for _ in range(HARD_LIMIT):
+        feed.emit("stream-room-messages", "GENERAL", [], ())
+    assert len(feed.events) <= HARD_LIMIT  # a session that lags this far loses the oldest
+    assert published[0] == ("rocketchat.room.GENERAL",)

@@ -13,13 +13,16 @@ from mockserver.apis.rocketchat.ddp.feed import ALL_MESSAGES_TOPIC, NOTIFY_ROOM,
 from mockserver.apis.rocketchat.ddp.host import RestSide
 from mockserver.apis.rocketchat.ddp.methods import METHODS
 from mockserver.apis.rocketchat.ddp.schemas import RealtimeSchemas, realtime_schemas
+from mockserver.apis.rocketchat.ddp.streams import Sub
 from mockserver.apis.rocketchat.world import Room, User
 
 
 class Reader(Protocol):
-    """An open session, as the feed sees it: how far it has read."""
+    """An open session, as the feed sees it: how far it has read, and whether it reads at all
+    (a session without subscriptions holds no event back)."""
 
     cursor: int
+    index: dict[tuple[str, str], list[Sub]]
 
 
 BUILT_IN = frozenset({"login", "logout"})  # methods the session itself implements (login state)
@@ -44,7 +47,7 @@ class Realtime:
             )
         self.strict = api.settings.strict
         self.sessions: set[Reader] = set()  # the open sessions (mockserver.apis.rocketchat.ddp.session)
-        self.feed = Feed(self.publish, lambda: (session.cursor for session in self.sessions))
+        self.feed = Feed(self.publish, lambda: (session.cursor for session in self.sessions if session.index))
         self.loops: dict[asyncio.AbstractEventLoop, int] = {}  # the event loops the sessions run on, and how many on each
         self.retired = False
 

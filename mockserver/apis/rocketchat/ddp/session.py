@@ -241,6 +241,8 @@ class Session:
         except MeteorError as error:
             await self.send({"msg": "nosub", "id": sub_id, "error": error.body()})
             return
+        if not self.index:
+            self.cursor = sub.since  # nothing before its first subscription concerns this session
         self.subs[sub_id] = sub
         self.index.setdefault((sub.stream, sub.name), []).append(sub)
         self._topics_changed()
