@@ -399,3 +399,11 @@ def test_the_event_log_keeps_what_open_sessions_have_not_read_within_its_bound()
         feed.emit("stream-room-messages", "GENERAL", [], ())
     assert len(feed.events) <= HARD_LIMIT  # a session that lags this far loses the oldest
     assert published[0] == ("rocketchat.room.GENERAL",)
+
+
+def test_a_socket_that_never_connects_is_closed(app: ChatMockApp, client: TestClient) -> None:
+    realtime(app).connect_timeout = 0.05
+    with client.websocket_connect("/websocket") as ws:
+        assert ws.receive_json() == {"server_id": "0"}
+        assert ws.receive() == {"type": "websocket.close", "code": 1000, "reason": "no connect message"}
+    assert realtime(app).sessions == set()

@@ -33,6 +33,7 @@ class Realtime:
 
     ping_interval = 15.0  # seconds of client silence before the server pings (Meteor's heartbeatInterval)
     ping_timeout = 15.0  # seconds after a ping before a silent client is closed (heartbeatTimeout)
+    connect_timeout = 45.0  # seconds a socket may stay silent before its connect (stream_server.js setWebsocketTimeout)
     max_subs = 500  # subscriptions per connection [inferred: the mock's bound against floods]
 
     def __init__(self, api: RestSide) -> None:

@@ -6,6 +6,7 @@ and ``stream_server.js``) as Rocket.Chat serves it on ``/websocket``:
 * on open the server sends ``{"server_id": "0"}``; ``connect`` (``version`` one of ``support``,
   and the best version the server shares with the client: ``1``, ``pre2``, ``pre1``) is
   answered ``connected`` with a session id, else ``failed`` with the version to use and a close;
+* a socket that sends nothing for 45 s before ``connect`` is closed (Meteor's websocket timeout);
 * ``ping`` -> ``pong`` (with the ping's ``id``); the server pings a client that has been silent
   for ``ping_interval`` seconds and closes it when nothing arrives ``ping_timeout`` seconds
   later (Meteor's heartbeat; none with ``pre1``);
@@ -89,7 +90,7 @@ class Session:
             if not await self.socket.send(SERVER_ID):
                 return
             while not self.ended:
-                frame = await self.socket.receive()
+                frame = await (self.socket.receive() if self.version is not None else self._first_frames())
                 if frame is None:
                     break
                 if realtime.retired:
@@ -107,6 +108,16 @@ class Session:
             self.subs.clear()
             self.index.clear()
             realtime.closed(self, loop)
+
+    async def _first_frames(self) -> str | bytes | None:
+        """A frame before ``connect``: a socket silent for ``connect_timeout`` seconds is closed
+        (Meteor's 45 s websocket timeout, until heartbeats take over)."""
+        try:
+            async with asyncio.timeout(self.realtime.connect_timeout):
+                return await self.socket.receive()
+        except TimeoutError:
+            await self.socket.close(1000, "no connect message")
+            return None
 
     async def send(self, frame: dict[str, Any]) -> None:
         if self.realtime.strict:
