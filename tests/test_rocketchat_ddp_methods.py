@@ -165,3 +165,22 @@ def test_typing_reaches_the_other_members_not_the_typist(client: TestClient, ali
         assert alice.result("stream-notify-room", "GENERAL/user-activity", "bob", ["user-typing"], {}) is None  # not its name: dropped
         alice.send({"msg": "ping", "id": "last"})
         assert alice.wait(lambda frame: frame.get("msg") in ("pong", "changed")) == {"msg": "pong", "id": "last"}
+
+
+def test_rest_joins_and_leaves_stream_to_the_user(client: TestClient) -> None:
+    alice = rest_login(client, "alice", "alice-password")
+    created = client.post("/api/v1/channels.create", headers=alice, json={"name": "joined-over-rest"}).json()["channel"]
+    with client.websocket_connect("/websocket") as ws:
+        bob = Ddp(ws)
+        bob.connect()
+        bob.login("bob", "bob-password")
+        assert bob.sub("stream-notify-user", f"{BOB}/subscriptions-changed", False)["msg"] == "ready"
+        assert bob.sub("stream-notify-user", f"{BOB}/rooms-changed", False)["msg"] == "ready"
+        client.post("/api/v1/channels.invite", headers=alice, json={"roomId": created["_id"], "userId": BOB})
+        inserted = [bob.event(), bob.event()]
+        assert {frame["fields"]["eventName"] for frame in inserted} == {f"{BOB}/subscriptions-changed", f"{BOB}/rooms-changed"}
+        assert all(frame["fields"]["args"][0] == "inserted" for frame in inserted)
+        client.post("/api/v1/channels.kick", headers=alice, json={"roomId": created["_id"], "userId": BOB})
+        removed = [bob.event(), bob.event()]
+        assert all(frame["fields"]["args"][0] == "removed" for frame in removed)
+        assert removed[0]["fields"]["args"][1]["rid" if "subscriptions" in removed[0]["fields"]["eventName"] else "_id"] == created["_id"]

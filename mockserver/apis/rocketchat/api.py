@@ -287,6 +287,7 @@ class RocketChatApi(RealtimeApi, RoomsMore, MessagesMore, Directory, Admin, Hook
         if not self.world.add_member(room, user.id):
             return False
         room.updated_ms = max(room.updated_ms, self.world.now_ms())
+        self.realtime.subscription_changed(user, room, "inserted")
         return True
 
     def _direct_room(self, user: User, other: User) -> Room:
@@ -663,6 +664,7 @@ class RocketChatApi(RealtimeApi, RoomsMore, MessagesMore, Directory, Admin, Hook
         owners = world.holders(room, "owner")
         if owners == [user.id]:
             return self.documented(call.endpoint, 400, "error-you-are-last-owner")
+        self.realtime.subscription_changed(user, room, "removed")
         world.remove_member(room, user.id)
         room.updated_ms = max(room.updated_ms, world.now_ms())
         if kind == "c":
@@ -855,6 +857,7 @@ class RocketChatApi(RealtimeApi, RoomsMore, MessagesMore, Directory, Admin, Hook
             return self.documented(call.endpoint, 400, "error-user-not-in-room")
         if world.holders(room, "owner") == [other.id]:
             return self.documented(call.endpoint, 400, "error-you-are-last-owner")
+        self.realtime.subscription_changed(other, room, "removed")
         world.remove_member(room, other.id)
         room.updated_ms = max(room.updated_ms, world.now_ms())
         return self._room_reply(kind, room)
@@ -1319,6 +1322,7 @@ class RocketChatApi(RealtimeApi, RoomsMore, MessagesMore, Directory, Admin, Hook
             return self.documented(call.endpoint, 400, "error-user-not-in-room")
         if world.holders(room, "owner") == [user.id]:
             return self.documented(call.endpoint, 400, "error-you-are-last-owner")
+        self.realtime.subscription_changed(user, room, "removed")
         world.remove_member(room, user.id)
         room.updated_ms = max(room.updated_ms, world.now_ms())
         return JsonReply(200, {"success": True})

@@ -252,8 +252,7 @@ async def join_room(call: MethodCall, params: list[Any]) -> Any:
     code = room.extra.get("joinCode")
     if code and user.id not in room.member_set and (len(params) < 2 or str(params[1]) != str(code)):
         raise MeteorError("error-code-invalid", "Invalid Room Password", {"method": call.name})
-    if api._join(room, user):
-        call.session.realtime.subscription_changed(user, room, "inserted")
+    api._join(room, user)  # streams subscriptions-changed and rooms-changed when the user was not a member
     return True
 
 
