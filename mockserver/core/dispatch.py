@@ -172,16 +172,16 @@ class Dispatcher:
         )
 
     # which API ---------------------------------------------------------------
-    def _route(self, host: str, method: str, path: str) -> tuple[str | None, RouteMatch]:
-        api, found = self._route_exact(host, method, path)
-        if found.kind is Match.NONE and self._slash_optional and len(path) > 1 and path.endswith("/"):
-            # Express's non-strict routing: /v1/rooms/ is /v1/rooms for an API that declares it
-            api_again, again = self._route_exact(host, method, path[:-1])
-            if again.kind is not Match.NONE and api_again in self._slash_optional:
-                return api_again, again
-        return api, found
+    def _route_without_slash(self, host: str, method: str, path: str) -> tuple[str | None, RouteMatch] | None:
+        """Express's non-strict routing, for an API that declares it: ``/v1/rooms/`` is
+        ``/v1/rooms`` (asked only when ``path`` matched nothing)."""
+        if len(path) > 1 and path.endswith("/"):
+            api, found = self._route(host, method, path[:-1])
+            if found.kind is not Match.NONE and api in self._slash_optional:
+                return api, found
+        return None
 
-    def _route_exact(self, host: str, method: str, path: str) -> tuple[str | None, RouteMatch]:
+    def _route(self, host: str, method: str, path: str) -> tuple[str | None, RouteMatch]:
         router = self._host_routers.get(host)
         if router is not None:
             return self._host_api[host], router.match(method, path)
@@ -233,7 +233,10 @@ class Dispatcher:
         headers = RequestHeaders(scope["headers"])
         method: str = scope["method"]
         path: str = scope["path"]
-        api_name, found = self._route(_hostname(headers.get("host", "")), method, path)
+        host = _hostname(headers.get("host", ""))
+        api_name, found = self._route(host, method, path)
+        if found.kind is Match.NONE and self._slash_optional:
+            api_name, found = self._route_without_slash(host, method, path) or (api_name, found)
         call: Call | None = None
         if api_name is None:
             reply: Reply = JsonReply(

@@ -105,5 +105,12 @@ class Checker:
         return [violation.without_value() for violation in self.violations(instance)]
 
     def best(self, instance: Any) -> Violation | None:
+        """The most relevant violation, or None: the dispatcher asks this of every request's
+        path and parameters, so a valid instance costs one call of the fast validator."""
+        try:
+            if self._fast.is_valid(instance):
+                return None
+        except (ValueError, TypeError):
+            pass
         found = self.violations(instance)
         return found[0] if found else None
