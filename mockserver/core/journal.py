@@ -53,7 +53,8 @@ def _truncated(size: int) -> str:
 @dataclass(slots=True)
 class Entry:
     """One exchange as it happened; secrets are redacted when it is read (:meth:`public`),
-    so recording costs no copy on the request path."""
+    so recording costs no copy on the request path. The dispatcher builds it by position
+    (``Dispatcher._record``): a new field goes last, or there too."""
 
     time: float
     method: str
@@ -71,30 +72,6 @@ class Entry:
     fault: str | None = None  # the fault rule that changed this exchange ("#3 rate_limit")
     principal: object = None  # who was authenticated (the API's own object): read through .user
     seq: int = 0  # the entry's number in the journal (set by the journal)
-
-    @classmethod
-    def of(
-        cls,
-        time: float,
-        method: str,
-        path: str,
-        raw_query: bytes,
-        raw_headers: list[tuple[bytes, bytes]],
-        params: Any,
-        status: int,
-        endpoint: str | None,
-        response: bytes | str,
-        violations: list[str],
-        api: str | None,
-        duration: float,
-        fault: str | None,
-        principal: object,
-    ) -> Entry:
-        """An entry as the dispatcher records one, every field by position (a keyword call
-        costs a third of a microsecond more on every request)."""
-        return cls(
-            time, method, path, raw_query, raw_headers, params, status, endpoint, response, violations, api, duration, 0, fault, principal
-        )
 
     @property
     def user(self) -> str | None:
