@@ -334,3 +334,36 @@ def test_webhook_token_stays_out_of_the_journal() -> None:
     hook(client, {"_id": "hookId1", "token": "seeded-hook-token-1"}, json={"text": "seeded hook"})
     call(client, "integrations.list", ALICE)
     assert "seeded-hook-token-1" not in json.dumps(app.state.chatmock.journal.entries())
+
+
+def test_clean_history(client: TestClient) -> None:
+    kept = call(client, "chat.postMessage", BOB, roomId="GENERAL", text="pinned one")["message"]
+    call(client, "chat.postMessage", BOB, roomId="GENERAL", text="bob's")
+    call(client, "chat.postMessage", ALICE, roomId="GENERAL", text="alice's")
+    span: dict[str, Any] = {"oldest": "2025-01-01T00:00:00.000Z", "latest": "2100-01-01T00:00:00.000Z"}
+    assert call(client, "rooms.cleanHistory", BOB, 400, roomId="GENERAL", **span)["errorType"] == "error-not-allowed"
+    assert call(client, "rooms.cleanHistory", ALICE, 400, roomId="nope", **span)["errorType"] == "error-room-not-found"
+    bad = call(client, "rooms.cleanHistory", ALICE, 400, roomId="GENERAL", oldest="then", latest="now")
+    assert bad["errorType"] == "error-invalid-date"
+    assert call(client, "rooms.cleanHistory", ALICE, roomId="GENERAL", users=["bob"], limit=1, **span)["count"] == 1
+    texts = [item["msg"] for item in call(client, "channels.history", ALICE, roomId="GENERAL")["messages"]]
+    assert "pinned one" not in texts
+    assert "bob's" in texts
+    assert call(client, "rooms.cleanHistory", ALICE, roomId="GENERAL", **span) == {"_id": "GENERAL", "count": 2, "success": True}
+    texts = [item["msg"] for item in call(client, "channels.history", ALICE, roomId="GENERAL")["messages"]]
+    assert texts == ["Hi alice!", "Hello everyone", "Welcome to the general channel!"]  # the seeded ones are older
+    deleted = call(client, "chat.syncMessages", ALICE, roomId="GENERAL", lastUpdate="2020-01-01")["result"]["deleted"]
+    assert kept["_id"] in [item["_id"] for item in deleted]
+
+
+def test_clean_history_files_only(client: TestClient) -> None:
+    uploaded = client.post(
+        "/api/v1/rooms.upload/GENERAL", files={"file": ("a.txt", b"x", "text/plain")}, data={"msg": "a file"}, headers=ALICE
+    )
+    message = assert_documented("rocketchat.rooms.upload", uploaded)["message"]
+    span: dict[str, Any] = {"oldest": "2025-01-01T00:00:00.000Z", "latest": "2100-01-01T00:00:00.000Z", "filesOnly": True}
+    assert call(client, "rooms.cleanHistory", ALICE, roomId="GENERAL", **span)["count"] == 1
+    kept = call(client, "chat.getMessage", ALICE, msgId=message["_id"])["message"]
+    assert (kept["msg"], "file" in kept, kept["attachments"]) == ("a file", False, [])
+    download = message["attachments"][0]["title_link"]
+    assert client.get(download, headers=ALICE).status_code == 404

@@ -893,3 +893,22 @@ def hooks(ctx: Ctx) -> RequestSpec:
 @SPECS.unknown_id_for("rocketchat.hooks")
 def hooks_unknown(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"text": "x"}, path={"integrationId": "chatmockNoSuchHook1", "token": "chatmock-no-such-token"})
+
+
+# rooms.cleanHistory -------------------------------------------------------------------------------
+CLEAN_RANGE = {"oldest": "2000-01-01T00:00:00.000Z", "latest": "2100-01-01T00:00:00.000Z"}
+
+
+@SPECS.request_for("rocketchat.rooms.cleanHistory", writes=True)
+def rooms_clean_history(ctx: Ctx) -> RequestSpec:
+    """Prune a room the caller created (one message in it), never a room others use."""
+    room_id = str(created_room(ctx, "c")["_id"])
+    ctx.target.call(
+        "rocketchat.chat.postMessage", {"roomId": room_id, "text": "chatmock: to be pruned"}, credential=ctx.credential, expect_error=False
+    )
+    return RequestSpec({"roomId": room_id, **CLEAN_RANGE})
+
+
+@SPECS.unknown_id_for("rocketchat.rooms.cleanHistory")
+def rooms_clean_history_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM, **CLEAN_RANGE})

@@ -17,6 +17,7 @@ from mockserver.core.apibase import BaseApi
 from mockserver.core.call import Call, JsonReply
 
 if TYPE_CHECKING:
+    from mockserver.apis.rocketchat.ddp.realtime import Realtime
     from mockserver.apis.rocketchat.errors import Errors
     from mockserver.apis.rocketchat.profile import Profile
 
@@ -25,6 +26,7 @@ class Handlers(BaseApi[World]):
     if TYPE_CHECKING:
         profile: Profile
         errors: Errors
+        realtime: Realtime  # RealtimeApi's: REST changes are recorded for DDP subscribers
 
         def _page(self, params: Mapping[str, Any], default: int) -> tuple[int, int]: ...
 

@@ -44,6 +44,7 @@ DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "user-generate-access-token": ("admin",),
     "add-all-to-room": ("admin",),
     "view-statistics": ("admin",),
+    "clean-channel-history": ("admin",),
     "manage-incoming-integrations": ("admin",),
     "manage-own-incoming-integrations": ("admin",),
     "manage-outgoing-integrations": ("admin",),
