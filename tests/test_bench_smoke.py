@@ -152,3 +152,25 @@ def test_report_renders_targets_from_synthetic_results() -> None:
     assert verdicts["GET mock/Prism req/s"] == "not measured"
     assert verdicts["chatmock serve ready (median)"] == "met"
     assert "Prism not installed" in text
+
+
+def test_instructions_driver_builds_each_request_as_wrk_sends_it() -> None:
+    from bench import instructions
+
+    post = {"method": "POST", "path": "/x", "headers": {"Content-Type": "text/plain"}, "body": "a=é&u=", "unique": True}
+    raw = instructions._request(post, 7)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"POST /x HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n")
+    assert body == "a=é&u=00000000-0000-4000-8000-000000000007".encode()
+    assert f"Content-Length: {len(body)}".encode() in head  # bytes, not characters
+    get = {"method": "GET", "path": "/y?q=1", "headers": {}, "body": "", "unique": False}
+    assert instructions._request(get, 1) == b"GET /y?q=1 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"
+
+
+def test_instructions_cpu_run_measures_one_call_of_this_checkout(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import instructions
+
+    assert instructions.main(["--only", "lingr GET", "--requests", "200"]) == 0
+    table = capsys.readouterr().out
+    row = next(line for line in table.splitlines() if line.startswith("| lingr GET |"))
+    assert float(row.split("|")[2].split()[0]) > 0
