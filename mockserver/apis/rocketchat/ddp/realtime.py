@@ -68,7 +68,10 @@ class Realtime:
 
     def publish(self, topics: Iterable[str]) -> None:
         """Wake the hub's waiters of ``topics`` on the loop each session runs on (a change may
-        come from another loop: an in-process client that runs each request on its own)."""
+        come from another loop: an in-process client runs each request, and each WebSocket, on
+        its own). A session waits on its topics suffixed with its loop's key (:func:`on_loop`),
+        so each loop wakes only its own waiters, from its own thread; REST's own unsuffixed
+        publish of a room wakes no DDP session."""
         names = tuple(topics)
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -76,11 +79,11 @@ class Realtime:
             running = None
         hub = self.api.hub
         for loop in list(self.loops):
+            keyed = tuple(on_loop(name, loop) for name in names)
             if loop is running:
-                for topic in names:
-                    hub.publish(topic)
+                _publish_all(hub, keyed)
             elif not loop.is_closed():
-                loop.call_soon_threadsafe(_publish_all, hub, names)
+                loop.call_soon_threadsafe(_publish_all, hub, keyed)
 
     # changes, from REST handlers and DDP methods ------------------------------------------------
     def message(self, doc: dict[str, Any], inserted: bool = True) -> None:
@@ -119,3 +122,8 @@ class Realtime:
 def _publish_all(hub: Any, topics: tuple[str, ...]) -> None:
     for topic in topics:
         hub.publish(topic)
+
+
+def on_loop(topic: str, loop: asyncio.AbstractEventLoop) -> str:
+    """A hub topic as the sessions of ``loop`` wait on it."""
+    return f"{topic}@{id(loop):x}"

@@ -31,7 +31,7 @@ from mockserver.apis.rocketchat.ddp import frames, login
 from mockserver.apis.rocketchat.ddp.ejson import to_ejson
 from mockserver.apis.rocketchat.ddp.frames import INTERNAL, MeteorError
 from mockserver.apis.rocketchat.ddp.methods import METHODS, MethodCall
-from mockserver.apis.rocketchat.ddp.realtime import Realtime
+from mockserver.apis.rocketchat.ddp.realtime import Realtime, on_loop
 from mockserver.apis.rocketchat.ddp.streams import PLAIN_PUBLICATIONS, STREAMS, Sub, frames_for, open_sub, use_collection
 from mockserver.apis.rocketchat.world import User, new_id
 from mockserver.core.call import Socket
@@ -321,7 +321,8 @@ class Session:
                     return
                 if self._retopic:
                     self._retopic = False
-                    self.topics = (self.wake_topic, *dict.fromkeys(topic for sub in self.subs.values() for topic in sub.topics))
+                    keyed = (on_loop(topic, loop) for sub in self.subs.values() for topic in sub.topics)
+                    self.topics = (self.wake_topic, *dict.fromkeys(keyed))
                 now = loop.time()
                 if beating and not await self._beat(now):
                     return
