@@ -407,3 +407,17 @@ def test_a_socket_that_never_connects_is_closed(app: ChatMockApp, client: TestCl
         assert ws.receive_json() == {"server_id": "0"}
         assert ws.receive() == {"type": "websocket.close", "code": 1000, "reason": "no connect message"}
     assert realtime(app).sessions == set()
+
+
+def test_connections_on_several_event_loops_all_get_the_event(app: ChatMockApp) -> None:
+    client = TestClient(app)  # not entered: each request and each WebSocket runs on its own event loop
+    headers = rest_login(client)
+    with client.websocket_connect("/websocket") as first_ws, client.websocket_connect("/websocket") as second_ws:
+        listeners = [Ddp(first_ws), Ddp(second_ws)]
+        for ddp in listeners:
+            ddp.connect()
+            ddp.login()
+            assert ddp.sub("stream-room-messages", "GENERAL", False)["msg"] == "ready"
+        client.post("/api/v1/chat.postMessage", headers=headers, json={"roomId": "GENERAL", "text": "to every loop"})
+        assert [ddp.event()["fields"]["args"][0]["msg"] for ddp in listeners] == ["to every loop", "to every loop"]
+    assert len(realtime(app).loops) == 0
