@@ -27,6 +27,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from bench import report
 from bench.longpoll import raise_open_files
 from bench.servers import HOST, Process, start_mock
 
@@ -137,16 +138,20 @@ def measure(count: int, timeout: float = 300.0) -> DdpResult:
 
 
 def table(results: list[DdpResult]) -> str:
-    lines = [
-        "| DDP clients | subscribed | server RSS MB | KB / connection | s to subscribe all | fan-out ms | delivered |",
-        "|-------------|------------|---------------|-----------------|--------------------|------------|-----------|",
+    rows = [
+        [
+            f"{item.clients:,}",
+            f"{item.subscribed:,}",
+            f"{item.rss_before_kb / 1024:.0f} -> {item.rss_after_kb / 1024:.0f}",
+            f"{item.kb_per_connection:.1f}",
+            f"{item.subscribe_seconds:.1f}",
+            f"{item.fanout_seconds * 1000:.0f}",
+            f"{item.delivered:,}",
+        ]
+        for item in results
     ]
-    for item in results:
-        lines.append(
-            f"| {item.clients:,} | {item.subscribed:,} | {item.rss_before_kb / 1024:.0f} -> {item.rss_after_kb / 1024:.0f} "
-            f"| {item.kb_per_connection:.1f} | {item.subscribe_seconds:.1f} | {item.fanout_seconds * 1000:.0f} | {item.delivered:,} |"
-        )
-    return "\n".join(lines)
+    headers = ["DDP clients", "subscribed", "server RSS MB", "KB / connection", "s to subscribe all", "fan-out ms", "delivered"]
+    return report.table(headers, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@ Sections (each can be skipped with ``--skip NAME``):
 - ``posted``: the POSTs again after ``--messages`` messages were posted to each API through HTTP
   (what a long bot session does; unlike seeded ones these are created while serving);
 - ``longpoll``: N held Lingr observers: RSS per connection, fan-out time of one room/say;
+- ``ddp``: N Rocket.Chat DDP clients subscribed to one room: RSS per connection, fan-out time of
+  one REST post (:mod:`bench.ddp`; as many clients as ``longpoll`` observers);
 - ``suite``: contract-suite examples per second (in-process mock);
 - ``serve``: ``chatmock serve`` time to ready.
 
@@ -38,13 +40,13 @@ if __package__ in (None, ""):  # run as a script: python bench/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import calls as bench_calls
-from bench import longpoll, servers, suite, wrk
+from bench import ddp, longpoll, servers, suite, wrk
 from bench import profile as spy
 from bench.calls import BenchCall, bench_seed, representative_calls
 from bench.report import Target, fmt_number, fmt_ratio, median, ratio, section, table
 from mockserver.apis import API_NAMES
 
-SECTIONS = ("http", "prism", "heavy", "posted", "longpoll", "suite", "serve")
+SECTIONS = ("http", "prism", "heavy", "posted", "longpoll", "ddp", "suite", "serve")
 
 
 @dataclass
@@ -154,6 +156,7 @@ class Results:
     posted: dict[str, Posted] = field(default_factory=dict)
     prism_note: str = ""
     longpoll: list[longpoll.LongPollResult] = field(default_factory=list)
+    ddp: list[ddp.DdpResult] = field(default_factory=list)
     suite: suite.SuiteResult | None = None
     serve_ready: list[float] = field(default_factory=list)
     hotspots: list[spy.Hotspot] = field(default_factory=list)
@@ -354,6 +357,13 @@ def run_longpoll(config: Config, folder: Path, results: Results) -> None:
         log(f"longpoll {count}: {result.kb_per_connection:.1f} KB/conn, fan-out {result.fanout_seconds * 1000:.0f} ms")
 
 
+def run_ddp(config: Config, results: Results) -> None:
+    for count in config.observers:
+        result = ddp.measure(count, timeout=max(120.0, count / 20))
+        results.ddp.append(result)
+        log(f"ddp {count}: {result.kb_per_connection:.1f} KB/conn, fan-out {result.fanout_seconds * 1000:.0f} ms")
+
+
 def run_suite(config: Config, results: Results) -> None:
     results.suite = suite.run(config.suite_apis)
     log(f"suite: {results.suite.examples} examples, {results.suite.outcome}")
@@ -507,6 +517,16 @@ def targets(results: Results) -> list[Target]:
             found.append(Target(f"fan-out to {item.observers:,}", item.fanout_seconds * 1000, 100.0, False, " ms"))
         if item.delivered != item.observers:
             found.append(Target(f"observers answered of {item.observers:,}", float(item.delivered), float(item.observers), True))
+    for clients_run in results.ddp:
+        if clients_run.clients >= 10_000:
+            found.append(
+                Target(f"{clients_run.clients:,} DDP clients, RSS per connection", clients_run.kb_per_connection, 25.0, False, " KB")
+            )
+            found.append(Target(f"DDP fan-out to {clients_run.clients:,}", clients_run.fanout_seconds * 1000, 1000.0, False, " ms"))
+        if clients_run.delivered != clients_run.clients:
+            found.append(
+                Target(f"DDP clients served of {clients_run.clients:,}", float(clients_run.delivered), float(clients_run.clients), True)
+            )
     if results.serve_ready:
         ready = median(results.serve_ready)
         found.append(Target("chatmock serve ready (median)", ready, 1.0, False, " s", f"{len(results.serve_ready)} starts"))
@@ -535,6 +555,8 @@ def render(config: Config, results: Results, started_load: str) -> str:
         parts.append(section("Many posted messages (POST after N accepted POSTs, one mock)", posted_table(results)))
     if "longpoll" not in config.skip:
         parts.append(section("Long-poll capacity (Lingr event/observe)", longpoll_table(results)))
+    if "ddp" not in config.skip:
+        parts.append(section("Realtime capacity (Rocket.Chat DDP, one room)", ddp.table(results.ddp)))
     if "suite" not in config.skip:
         parts.append(section("Contract suite throughput (pytest -k generated, in-process)", suite_text(results)))
     if "serve" not in config.skip:
@@ -603,6 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_posted(config, folder, results)
         if "longpoll" not in config.skip:
             run_longpoll(config, folder, results)
+        if "ddp" not in config.skip:
+            run_ddp(config, results)
         if "suite" not in config.skip:
             run_suite(config, results)
         if "serve" not in config.skip:
