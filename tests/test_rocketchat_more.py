@@ -94,6 +94,19 @@ def test_set_type_makes_a_channel_private(client: TestClient) -> None:
     assert call(client, "channels.setType", ALICE, 400, roomId="nope", type="p")["errorType"] == "error-room-not-found"
 
 
+def test_group_set_type_makes_it_public(client: TestClient) -> None:
+    assert call(client, "groups.setType", ALICE, 400, roomId="bObPr7vGtK4sQw9Zn", type="c")["errorType"] == "error-room-not-found"
+    same = call(client, "groups.setType", BOB, 400, roomName="bob-private", type="p")
+    assert same == {"success": False, "error": "The private group type is the same as what it would be changed to."}
+    assert call(client, "groups.setType", BOB, 400, type="c")["errorType"] == "error-room-param-not-provided"
+    assert call(client, "groups.setType", BOB, roomName="bob-private", type="c")["group"]["t"] == "c"
+    assert call(client, "channels.info", ALICE, roomName="bob-private")["channel"]["_id"] == "bObPr7vGtK4sQw9Zn"
+    call(client, "permissions.update", ALICE, permissions=[{"_id": "create-c", "roles": ["admin"]}])
+    group = call(client, "groups.create", BOB, name="stays-private")["group"]
+    refused = call(client, "groups.setType", BOB, 400, roomId=group["_id"], type="c")  # create-c needed for a public room
+    assert refused["errorType"] == "error-action-not-allowed"
+
+
 def test_groups_messages_for_members_only(client: TestClient) -> None:
     page = call(client, "groups.messages", BOB, roomName="bob-private")
     assert [item["msg"] for item in page["messages"]] == ["note to self: buy milk"]

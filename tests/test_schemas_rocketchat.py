@@ -426,6 +426,7 @@ OPENAPI_OPERATIONS = {
     ("integrations.yaml", "/api/v1/integrations.create", "post"): "rocketchat.integrations.create",
     ("integrations.yaml", "/api/v1/integrations.list", "get"): "rocketchat.integrations.list",
     ("rooms.yaml", "/api/v1/rooms.cleanHistory", "post"): "rocketchat.rooms.cleanHistory",
+    ("rooms.yaml", "/api/v1/groups.setType", "post"): "rocketchat.groups.setType",
 }
 
 

@@ -912,3 +912,13 @@ def rooms_clean_history(ctx: Ctx) -> RequestSpec:
 @SPECS.unknown_id_for("rocketchat.rooms.cleanHistory")
 def rooms_clean_history_unknown(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"roomId": UNKNOWN_ROOM, **CLEAN_RANGE})
+
+
+@SPECS.request_for("rocketchat.groups.setType", writes=True)
+def groups_set_type(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": created_room(ctx, "p")["_id"], "type": "c"})
+
+
+@SPECS.unknown_id_for("rocketchat.groups.setType")
+def groups_set_type_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"roomId": UNKNOWN_ROOM, "type": "c"})

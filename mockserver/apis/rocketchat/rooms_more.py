@@ -70,18 +70,27 @@ class RoomsMore(Handlers):
 
     @handles("rocketchat.channels.setType")
     async def channels_set_type(self, call: Call) -> Reply:
+        return await self._set_type(call, "c", "The channel type is the same as what it would be changed to.")
+
+    @handles("rocketchat.groups.setType")
+    async def groups_set_type(self, call: Call) -> Reply:
+        return await self._set_type(call, "p", "The private group type is the same as what it would be changed to.")
+
+    async def _set_type(self, call: Call, kind: str, same: str) -> Reply:
+        """Change the type of a room found as ``kind`` (c: channels.setType, p: groups.setType);
+        the reply names it as it was found (channel / group)."""
         user, world = principal(call), self.world
-        room = self._room(call, user, "c")
+        room = self._room(call, user, kind)
         wanted = str(call.params["type"]).strip()
         if wanted == room.t:
-            return self.documented(call.endpoint, 400, "The channel type is the same as what it would be changed to.")
+            return self.documented(call.endpoint, 400, same)
         if wanted not in ("c", "p"):
             return self.documented(call.endpoint, 400, "error-invalid-room-type")
         if not world.can(user, "edit-room", room) or not world.can(user, f"create-{wanted}"):
             return self.documented(call.endpoint, 400, "error-action-not-allowed")
         room.t = wanted
         room.updated_ms = max(room.updated_ms, world.now_ms())
-        return self._room_reply("c", room)
+        return self._room_reply(kind, room)
 
     @handles("rocketchat.groups.messages")
     async def groups_messages(self, call: Call) -> Reply:
