@@ -203,6 +203,8 @@ def test_login_forms_and_tokens_shared_with_rest(client: TestClient) -> None:
         assert resumed["type"] == "resume"
         assert resumed["token"] == headers["X-Auth-Token"]
         assert ddp.result("login", {"resume": "rc-pat-alice"})["id"] == ALICE  # a personal access token is a resume token
+        ldap = {"ldap": True, "username": "bob@example.com", "ldapPass": "bob-password", "ldapOptions": {}}  # hubot-rocketchat v1
+        assert ddp.result("login", ldap)["id"] == BOB  # LDAP off: the local account system
         assert ddp.result("logout") is None
         assert client.get("/api/v1/me", headers=headers).status_code == 200  # logout ended only the connection's token (alice's PAT)
 
@@ -214,11 +216,9 @@ def test_login_forms_and_tokens_shared_with_rest(client: TestClient) -> None:
         ({"user": {"username": "nobody"}, "password": "x"}, 403, "User not found"),
         ({"user": {"username": "alice"}, "password": {"digest": "0" * 64, "algorithm": "sha-256"}}, 403, "Incorrect password"),
         ({"resume": "no-such-token"}, 403, "You've been logged out by the server. Please log in again."),
-        (
-            {"ldap": True, "username": "alice", "ldapPass": "alice-password", "ldapOptions": {}},
-            400,
-            "Unrecognized options for login request",
-        ),
+        ({"ldap": True, "username": "alice", "ldapPass": "alice-password"}, 400, "Unrecognized options for login request"),
+        ({"ldap": True, "username": "alice", "ldapPass": "wrong", "ldapOptions": {}}, 403, "Incorrect password"),
+        ({"serviceName": "github", "accessToken": "x"}, 400, "Unrecognized options for login request"),
         ({"user": {"username": "alice"}, "password": {"digest": "x", "algorithm": "md5"}}, 400, "Match failed"),
         ({"user": {"phone": "1"}, "password": "x"}, 400, "Match failed"),
     ],

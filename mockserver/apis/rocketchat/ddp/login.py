@@ -9,8 +9,12 @@ As Meteor's accounts packages (meteor/meteor ``packages/accounts-password/passwo
 * ``{resume: <token>}``: a login token or a personal access token of the world (both are
   resume tokens in Rocket.Chat), whether the REST API or DDP issued it; an unknown token 403
   ``You've been logged out by the server. Please log in again.``;
-* anything else (LDAP's ``{ldap: true, username, ldapPass, ldapOptions}`` with LDAP off,
-  OAuth bodies): 400 ``Unrecognized options for login request``.
+* LDAP's ``{ldap: true, username, ldapPass, ldapOptions}`` (hubot-rocketchat v1): LDAP is off
+  on the mock, and Rocket.Chat's LDAP login handler then falls back to the local account
+  system (``fallbackDefaultAccountSystem``: the username, an e-mail address when it holds an
+  ``@``, with the SHA-256 digest of ``ldapPass``), so it logs in with the user's password;
+* anything else (OAuth bodies, an LDAP body without ``ldapOptions``): 400 ``Unrecognized
+  options for login request``.
 
 A password login issues a login token shared with the REST API (``X-Auth-Token``); the result
 is ``{id, token, tokenExpires: {$date}, type}``. ``logout`` ends the connection's token.
@@ -44,6 +48,11 @@ def login(world: World, options: dict[str, Any], now: float, idle: float | None)
             raise MeteorError(403, LOGGED_OUT)
         _check_active(user)
         return user, token, _result(user, token, now, "resume")
+    if options.get("ldap") and _truthy(options.get("ldapOptions")):  # LDAP off: the local account system
+        name, secret = options.get("username"), options.get("ldapPass")
+        if not isinstance(name, str) or not isinstance(secret, str):
+            raise MeteorError(400, "Match failed")
+        options = {"user": name, "password": secret}
     if "user" in options and "password" in options and not options.get("ldap"):
         user = _find(world, options["user"])
         if not _password_matches(options["password"], user.password if user is not None else None) or user is None:
@@ -52,6 +61,11 @@ def login(world: World, options: dict[str, Any], now: float, idle: float | None)
         token = world.issue_token(user.id, now=now)
         return user, token, _result(user, token, now, "password")
     raise MeteorError(400, UNRECOGNIZED)
+
+
+def _truthy(value: Any) -> bool:
+    """JavaScript's truthiness of a JSON value (``{}`` and ``[]`` are true)."""
+    return value is not None and value is not False and value not in (0, "")
 
 
 def _find(world: World, selector: Any) -> User | None:
