@@ -79,11 +79,13 @@ def _touch(call: MethodCall, room: Room) -> str:
 # messages -----------------------------------------------------------------------------------
 @method("sendMessage")
 async def send_message(call: MethodCall, params: list[Any]) -> Any:
+    """The sendMessage method rethrows the not-allowed of canSendMessage as
+    ``Meteor.Error('error-not-allowed', undefined, {method})``: no reason."""
     user, api = call.me(), call.api
     fields = dict(params[0])
-    room = _member_room(call, str(fields["rid"]))
-    if room.extra.get("ro") and not api.world.can(user, "post-readonly", room):
-        raise MeteorError("error-not-allowed", "Not allowed", {"method": call.name})
+    room = api.world.rooms.get(str(fields["rid"]))
+    if room is None or user.id not in room.member_set or (room.extra.get("ro") and not api.world.can(user, "post-readonly", room)):
+        raise MeteorError("error-not-allowed", "", {"method": call.name})
     wanted = fields.get("_id")
     if wanted is not None and api.world.visible_message(str(wanted), user.id) is not None:
         raise MeteorError("error-duplicate-message", "Message already exists", {"method": call.name})  # [inferred]
