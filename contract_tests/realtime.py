@@ -121,6 +121,8 @@ class DdpConnection:
             raise RealtimeFailure(f"the server sent a frame that is not JSON: {VAULT.scrub(str(raw))[:200]}") from None
         if not isinstance(frame, dict):
             raise RealtimeFailure(f"the server sent a frame that is not an object: {VAULT.scrub(str(raw))[:200]}")
+        if frame.get("msg") == "error" and str(frame.get("reason", "")).startswith("chatmock strict mode"):
+            raise RealtimeFailure(f"the mock found its own frame breaking its schema: {frame['reason']}")
         problem = self.schemas.server_frame_problem(frame)
         if problem is not None:
             raise RealtimeFailure(

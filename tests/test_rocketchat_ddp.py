@@ -30,6 +30,7 @@ class Ddp:
         self.ws = ws
         self.pending: list[dict[str, Any]] = []
         self.counter = 0
+        self.strict_reports = False
         assert self.recv() == {"server_id": "0"}
 
     def send(self, frame: dict[str, Any]) -> None:
@@ -38,7 +39,14 @@ class Ddp:
     def recv(self) -> dict[str, Any]:
         if self.pending:
             return self.pending.pop(0)
+        return self._read()
+
+    def _read(self) -> dict[str, Any]:
+        """The next frame off the socket; a strict-mode report of the mock fails the test
+        (unless the test expects one: ``strict_reports``)."""
         frame: dict[str, Any] = json.loads(self.ws.receive_text())
+        if not self.strict_reports and frame.get("msg") == "error" and str(frame.get("reason", "")).startswith("chatmock strict mode"):
+            raise AssertionError(frame["reason"])
         return frame
 
     def wait(self, predicate: Any) -> dict[str, Any]:
@@ -47,7 +55,7 @@ class Ddp:
             if predicate(frame):
                 return self.pending.pop(index)
         while True:
-            frame = json.loads(self.ws.receive_text())
+            frame = self._read()
             if predicate(frame):
                 return frame
             self.pending.append(frame)
@@ -374,6 +382,7 @@ def test_strict_mode_turns_an_event_that_breaks_its_schema_into_an_error_frame(
     live.schemas = dataclasses.replace(live.schemas, events={key: Checker({"type": "string"}) for key in live.schemas.events})
     with client.websocket_connect("/websocket") as ws:
         ddp = Ddp(ws)
+        ddp.strict_reports = True
         ddp.connect()
         ddp.login()
         ddp.sub("stream-room-messages", "GENERAL", False)
