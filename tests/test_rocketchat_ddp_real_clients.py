@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -36,6 +37,15 @@ def served() -> Iterator[Any]:
     with serve_in_thread(app) as server:
         yield server
     assert app.state.chatmock.dispatcher.violations == []
+
+
+@pytest.fixture(autouse=True)
+def no_mock_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Strict mode's reports of DDP frames, events and results are log lines (and error frames
+    the clients ignore): none may appear."""
+    with caplog.at_level(logging.ERROR, logger="chatmock"):
+        yield
+    assert [record.getMessage() for record in caplog.records if record.name == "chatmock"] == []
 
 
 def rest_headers(url: str, user: str = "bob") -> dict[str, str]:
