@@ -352,3 +352,16 @@ def test_a_reset_closes_the_sockets_and_forgets_the_clients(client: TestClient) 
         assert closed["type"] == "websocket.close"
     reply = bayeux(client, {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling"})[0]
     assert reply["error"] == f"401:{client_id}:Unknown client"
+
+
+def test_strict_mode_checks_each_socket_frame(client: TestClient) -> None:
+    """A frame that breaks BayeuxReply is not sent: an error reply and a log line instead."""
+    with client.websocket_connect(BAYEUX) as socket:
+        socket.send_text(json.dumps([{"channel": "/meta/handshake", "version": "1.0", "ext": {"token": ALICE_TOKEN}}]))
+        client_id = json.loads(socket.receive_text())[0]["clientId"]
+        realtime = client.app.state.chatmock.modules["gitter"].realtime  # type: ignore[attr-defined]
+        realtime.clients[client_id].queue.append({"channel": "/api/v1/ping", "data": {"operation": "explode"}})
+        socket.send_text(json.dumps([{"channel": "/meta/connect", "clientId": client_id, "connectionType": "websocket"}]))
+        (refused,) = json.loads(socket.receive_text())
+        assert refused["successful"] is False
+        assert refused["error"].startswith("500::chatmock strict mode:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from http import HTTPStatus
@@ -38,6 +39,7 @@ from mockserver.core.settings import Settings
 from mockserver.core.store import Store, instant
 from mockserver.core.worlds import Credentials
 
+log = logging.getLogger("chatmock")
 RESET_TOPIC = "gitter:reset"
 MESSAGES = "chatMessages"
 EVENTS = "events"
@@ -790,7 +792,14 @@ class GitterApi(BaseApi[World]):
         pending: list[tuple[dict[str, Any], FayeClient]] = []  # connects waiting for deliveries
         woken = f"gitter:faye-socket:{id(pending)}"
 
+        checker = self.registry.endpoint("gitter.faye.bayeux").response(HTTPStatus.OK).checker if self.settings.strict else None
+
         async def send(frame: list[dict[str, Any]]) -> bool:
+            if checker is not None:
+                problems = checker.errors(frame)
+                if problems:  # strict mode: a frame that breaks BayeuxReply becomes an error reply and one log line
+                    log.error("chatmock strict mode: a Faye frame violates its schema: %s", problems[0][:200])
+                    frame = [{"successful": False, "error": f"500::chatmock strict mode: {problems[0][:200]}"}]
             async with sending:
                 return await socket.send(orjson.dumps(frame).decode())
 
