@@ -226,6 +226,32 @@ def test_commands_and_webdav(client: TestClient) -> None:
     assert call(client, "webdav.getMyAccounts", BOB) == {"accounts": [], "success": True}
 
 
+def test_commands_run(client: TestClient) -> None:
+    def newest() -> str:
+        return str(call(client, "channels.messages", BOB, roomId="GENERAL", count="1")["messages"][0]["msg"])
+
+    assert call(client, "commands.run", ALICE, command="me", params="waves", roomId="GENERAL") == {"success": True}
+    assert newest() == "_waves_"
+    call(client, "commands.run", ALICE, command="SHRUG", params="well", roomId="GENERAL")
+    assert newest() == "well ¯\\_(ツ)_/¯"
+    call(client, "commands.run", ALICE, command="topic", params="new topic", roomId="GENERAL")
+    assert call(client, "channels.info", BOB, roomId="GENERAL")["channel"]["topic"] == "new topic"
+    call(client, "commands.run", BOB, command="topic", params="not allowed", roomId="GENERAL")  # nothing changes, success
+    assert call(client, "channels.info", BOB, roomId="GENERAL")["channel"]["topic"] == "new topic"
+    room = call(client, "channels.create", ALICE, name="joinable")["channel"]
+    call(client, "commands.run", BOB, command="join", params="#joinable", roomId="GENERAL")
+    assert call(client, "channels.info", BOB, roomId=room["_id"])["channel"]["usersCount"] == 2
+    call(client, "commands.run", BOB, command="leave", roomId=room["_id"])
+    assert call(client, "channels.info", BOB, roomId=room["_id"])["channel"]["usersCount"] == 1
+    assert call(client, "commands.run", ALICE, 400, roomId="GENERAL")["error"] == "You must provide a command to run."
+    assert "single string" in call(client, "commands.run", ALICE, 400, command="me", params=1, roomId="GENERAL")["error"]
+    assert "be a string" in call(client, "commands.run", ALICE, 400, command="me")["error"]
+    assert "tmid" in call(client, "commands.run", ALICE, 400, command="me", roomId="GENERAL", tmid=5)["error"]
+    assert "does not exist" in call(client, "commands.run", ALICE, 400, command="nope", roomId="GENERAL")["error"]
+    assert call(client, "commands.run", ALICE, 403, command="me", roomId="bObPr7vGtK4sQw9Zn") == {"success": False, "error": "unauthorized"}
+    assert call(client, "commands.run", ALICE, 400, command="me", roomId="GENERAL", tmid="nope")["error"] == "Invalid thread."
+
+
 # integrations and the incoming webhook ------------------------------------------------------------------
 HOOK: dict[str, Any] = {
     "type": "webhook-incoming",

@@ -427,6 +427,7 @@ OPENAPI_OPERATIONS = {
     ("integrations.yaml", "/api/v1/integrations.list", "get"): "rocketchat.integrations.list",
     ("rooms.yaml", "/api/v1/rooms.cleanHistory", "post"): "rocketchat.rooms.cleanHistory",
     ("rooms.yaml", "/api/v1/groups.setType", "post"): "rocketchat.groups.setType",
+    ("miscellaneous.yaml", "/api/v1/commands.run", "post"): "rocketchat.commands.run",
 }
 
 

@@ -922,3 +922,13 @@ def groups_set_type(ctx: Ctx) -> RequestSpec:
 @SPECS.unknown_id_for("rocketchat.groups.setType")
 def groups_set_type_unknown(ctx: Ctx) -> RequestSpec:
     return RequestSpec({"roomId": UNKNOWN_ROOM, "type": "c"})
+
+
+@SPECS.request_for("rocketchat.commands.run", writes=True)
+def commands_run(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"command": "shrug", "params": "chatmock contract suite", "roomId": write_room(ctx.found)})
+
+
+@SPECS.unknown_id_for("rocketchat.commands.run")
+def commands_run_unknown(ctx: Ctx) -> RequestSpec:
+    return RequestSpec({"command": "chatmocknosuchcommand", "roomId": write_room(ctx.found)})

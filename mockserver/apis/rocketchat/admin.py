@@ -1,5 +1,5 @@
 """Rocket.Chat workspace administration and catalogues: permissions.listAll / permissions.update,
-statistics, im.list.everyone / dm.list.everyone, commands.list / commands.get and
+statistics, im.list.everyone / dm.list.everyone, commands.list / commands.get / commands.run and
 webdav.getMyAccounts (RocketChat/Rocket.Chat apps/meteor/app/api/server/v1/permissions.ts,
 stats.ts, im.ts, commands.ts, webdav.ts; the schemas cite each fact)."""
 
@@ -11,7 +11,7 @@ from mockserver.apis.rocketchat import render
 from mockserver.apis.rocketchat.auth import principal
 from mockserver.apis.rocketchat.errors import FORBIDDEN
 from mockserver.apis.rocketchat.mixin import Handlers, page_reply
-from mockserver.apis.rocketchat.world import iso
+from mockserver.apis.rocketchat.world import Room, User, iso
 from mockserver.core.apibase import handles
 from mockserver.core.call import ApiError, Call, JsonReply, Reply
 
@@ -32,6 +32,9 @@ _DESCRIBED = {
     "me": ("your_message", "Displays_action_text"),
     "topic": ("Slash_Topic_Params", "Slash_Topic_Description"),
 }
+# what the emoticon commands append (apps/meteor/app/slashcommands-asciiarts/server/*.ts); gimme prepends
+EMOTICONS = {"shrug": "¯\\_(ツ)_/¯", "tableflip": "(╯°□°）╯︵ ┻━┻", "unflip": "┬─┬ ノ( ゜-゜ノ)", "lennyface": "( ͡° ͜ʖ ͡°)"}  # noqa: RUF001 (the emoticons are these characters)
+GIMME = "༼ つ ◕_◕ ༽つ"
 COMMANDS: dict[str, dict[str, Any]] = {
     **{name: {"command": name, "clientOnly": False} for name in _PLAIN},
     **{name: {"command": name, "params": params, "description": text, "clientOnly": False} for name, (params, text) in _DESCRIBED.items()},
@@ -155,6 +158,56 @@ class Admin(Handlers):
         if command is None:
             return JsonReply(400, {"success": False, "error": f"There is no command in the system by the name of: {name}"})
         return JsonReply(200, {"command": command, "success": True})
+
+    @handles("rocketchat.commands.run")
+    async def commands_run(self, call: Call) -> Reply:
+        user, params, world, endpoint = principal(call), call.params, self.world, call.endpoint
+        name, args, room_id, thread = params.get("command"), params.get("params", ""), params.get("roomId"), params.get("tmid")
+        if not isinstance(name, str):
+            return self.documented(endpoint, 400, "You must provide a command to run.")
+        if not isinstance(args, str):
+            return self.documented(endpoint, 400, "must be a single string")
+        if not isinstance(room_id, str):
+            return self.documented(endpoint, 400, "must be provided and be a string")
+        if thread is not None and not isinstance(thread, str):
+            return self.documented(endpoint, 400, "The tmid parameter when provided must be a string.")
+        command = name.lower()
+        if command not in COMMANDS:
+            return self.documented(endpoint, 400, "does not exist (or is disabled)")
+        room = world.rooms.get(room_id)
+        if room is None or (room.t != "c" and user.id not in room.member_set):
+            return self.documented(endpoint, 403, "unauthorized")
+        if thread and world.message_in(room.id, thread) is None:
+            return self.documented(endpoint, 400, "Invalid thread.")
+        self._run_command(command, args.strip(), room, user, thread or None)
+        return JsonReply(200, {"success": True})
+
+    def _run_command(self, command: str, args: str, room: Room, user: User, thread: str | None) -> None:
+        """The built-in slash commands that change state (see the schema's $comment)."""
+        world = self.world
+        text = {"me": f"_{args}_"} if args else {}
+        text.update({name: f"{args} {face}".strip() for name, face in EMOTICONS.items()})
+        text["gimme"] = f"{GIMME} {args}".strip()
+        if command in text:
+            if user.id not in room.member_set:
+                return  # the server sends nothing for a non-member (canSendMessage refuses) [inferred]
+            fields: dict[str, Any] = {"msg": text[command]}
+            if thread:
+                fields["tmid"] = thread
+            doc = self._new_message(room, user, fields)
+            self._check_message(doc)
+            self._store(room, doc)
+        elif command == "topic" and world.can(user, "edit-room", room):
+            room.extra["topic"] = args
+            room.updated_ms = max(room.updated_ms, world.now_ms())
+        elif command == "join":
+            target = world.room_by_name(args.removeprefix("#"))
+            if target is not None and target.t == "c" and not target.extra.get("archived"):
+                self._join(target, user)
+        elif command in ("leave", "part") and user.id in room.member_set and world.holders(room, "owner") != [user.id]:
+            world.remove_member(room, user.id)
+            room.updated_ms = max(room.updated_ms, world.now_ms())
+            self.realtime.subscription_changed(user, room, "removed")
 
     @handles("rocketchat.webdav.getMyAccounts")
     async def webdav_get_my_accounts(self, call: Call) -> Reply:
