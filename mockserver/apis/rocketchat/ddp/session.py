@@ -23,7 +23,6 @@ drops every subscription.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -102,9 +101,7 @@ class Session:
             self.ended = True
             pump, self.pump = self.pump, None
             if pump is not None and pump is not asyncio.current_task():
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await pump
+                pump.cancel()  # not awaited: a server shutting down cancels this task too
             self.subs.clear()
             self.index.clear()
             realtime.closed(self, loop)
