@@ -3,7 +3,7 @@
 beside the checkout; skipped when they are not there).
 
 Every operation of those files that the mock serves (same method and path as the mock's own
-``/__chatmock/openapi/rocketchat.json``) gets a few generated requests, authenticated as alice
+``/__chatmock/openapi/rocketchat.json``) gets a few generated requests and its own examples, authenticated as alice
 (an admin of the default world, reset before each request), checked for two things only: no
 server error, and a response body that the official file's schema for that status accepts.
 The other Schemathesis checks run in ``tests/test_schemathesis.py`` against the mock's own
@@ -168,17 +168,30 @@ NOT_IN_OFFICIAL_FILES = {
 }
 
 
+def _check(operation: Any, case: Case, real: bool) -> None:
+    response = _call(case, real)
+    checks: list[Any] = [not_a_server_error]
+    if (operation.method.upper(), operation.path, response.status_code) not in WAIVED:
+        checks.append(response_schema_conformance)
+    case.validate_response(response, checks=checks)
+
+
 @pytest.mark.parametrize(("label", "operation"), OPERATIONS, ids=[label for label, _ in OPERATIONS])
 def test_official_openapi(label: str, operation: Any) -> None:
-    strategy = operation.as_strategy()
+    """Generated requests (half of them naming the world's real rooms, users and messages),
+    then each of the operation's own examples once, as the official file gives it."""
 
-    @given(case=strategy, real=st.booleans())
+    @given(case=operation.as_strategy(), real=st.booleans())
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case: Case, real: bool) -> None:
-        response = _call(case, real)
-        checks: list[Any] = [not_a_server_error]
-        if (operation.method.upper(), operation.path, response.status_code) not in WAIVED:
-            checks.append(response_schema_conformance)
-        case.validate_response(response, checks=checks)
+        _check(operation, case, real)
 
     run()
+    for example in operation.schema.get_strategies_from_examples(operation):
+
+        @given(case=example)
+        @settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def run_example(case: Case) -> None:
+            _check(operation, case, False)
+
+        run_example()
