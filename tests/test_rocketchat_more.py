@@ -406,3 +406,13 @@ def test_clean_history_files_only(client: TestClient) -> None:
     assert (kept["msg"], "file" in kept, kept["attachments"]) == ("a file", False, [])
     download = message["attachments"][0]["title_link"]
     assert client.get(download, headers=ALICE).status_code == 404
+
+
+def test_webhook_token_guesses_are_throttled() -> None:
+    """The token in the path is a credential: past auth_failure_limit failures a client is
+    answered 429 (undocumented on most endpoints, as on the others: not strict here)."""
+    client = TestClient(create_app(["rocketchat"], auth_failure_limit=2))
+    integration = call(client, "integrations.create", ALICE, **HOOK)["integration"]
+    wrong = {**integration, "token": "guess"}
+    assert [client.post(f"/hooks/{wrong['_id']}/{wrong['token']}", json={"text": "x"}).status_code for _ in range(3)] == [400, 400, 429]
+    assert client.post(f"/hooks/{integration['_id']}/{integration['token']}", json={"text": "x"}).status_code == 429

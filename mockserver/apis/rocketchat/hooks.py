@@ -18,7 +18,7 @@ from mockserver.apis.rocketchat.mixin import Handlers
 from mockserver.apis.rocketchat.world import Room, User, iso, new_id, new_token
 from mockserver.core.apibase import handles
 from mockserver.core.call import Call, JsonReply, Reply
-from mockserver.core.guard import same_secret
+from mockserver.core.guard import client_of, same_secret
 from mockserver.core.parse import FORM, media_type
 
 INCOMING, OUTGOING = "webhook-incoming", "webhook-outgoing"
@@ -94,9 +94,12 @@ class Hooks(Handlers):
     @handles("rocketchat.hooks")
     async def hooks(self, call: Call) -> Reply:
         world, endpoint = self.world, call.endpoint
+        if self.failures.limit is not None:
+            self._refuse_if_throttled(call)  # the path's token is a credential: guessing it is throttled too
         integration = world.integrations.get(call.path_params["integrationId"])
         known = str(integration["token"]) if integration is not None else None
         if not same_secret(call.path_params["token"], known) or integration is None or integration["type"] != INCOMING:
+            self.failures.failed(client_of(call), self.store.clock.timestamp())
             return self.documented(endpoint, 400, "Invalid integration id or token provided.")
         sender = world.users.get(str(integration["userId"]))
         if sender is None:  # the integration's user was deleted [inferred: the router finds no user]

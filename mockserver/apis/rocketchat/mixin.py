@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mockserver.apis.rocketchat.ddp.realtime import Realtime
     from mockserver.apis.rocketchat.errors import Errors
     from mockserver.apis.rocketchat.profile import Profile
+    from mockserver.core.guard import FailureLimit
 
 
 class Handlers(BaseApi[World]):
@@ -27,6 +28,9 @@ class Handlers(BaseApi[World]):
         profile: Profile
         errors: Errors
         realtime: Realtime  # RealtimeApi's: REST changes are recorded for DDP subscribers
+        failures: FailureLimit  # failed credential checks per client (settings.auth_failure_limit)
+
+        def _refuse_if_throttled(self, call: Call) -> None: ...
 
         def _page(self, params: Mapping[str, Any], default: int) -> tuple[int, int]: ...
 
