@@ -5,7 +5,9 @@ processWebhookMessage.ts; the schemas cite each fact).
 
 A webhook's message is stored like any other (``_store``): history, messages, getMessage,
 syncMessages, rooms.get and subscriptions.get read it. The token in the path is the credential:
-compared in constant time, and listed in the API's secrets so journals redact it.
+compared in constant time, throttled like every credential check, and listed in the API's
+``secrets()``. The journal redacts it in integrations.create / integrations.list replies (a
+``token`` field) but keeps request paths verbatim, so a webhook's path shows it (a core matter).
 """
 
 from __future__ import annotations
