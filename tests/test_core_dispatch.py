@@ -146,3 +146,11 @@ def test_an_undocumented_error_status_is_reported_by_strict_mode_naming_the_endp
     with TestClient(lenient) as client:
         response = client.get("/v1/user/me", headers=GITTER_ALICE)
     assert (response.status_code, response.json()) == (404, {"error": "Not Found"})
+
+
+def test_a_secret_in_the_path_is_redacted_in_the_journal_even_percent_encoded() -> None:
+    from mockserver.core.dispatch import _redacted_path
+
+    assert _redacted_path("/api/hooks/hookId1/tok%2Fen", ["tok/en"]) == "/api/hooks/hookId1/[REDACTED]"
+    assert _redacted_path("/api/hooks/tok/tok", ["tok"]) == "/api/hooks/[REDACTED]/[REDACTED]"
+    assert _redacted_path("/api/hooks/id/x", [""]) == "/api/hooks/id/x"  # an empty value hides nothing

@@ -63,6 +63,8 @@ VALID_PATH = {
     "fileId": "chatmockNoSuchFile1",
     "name": "chatmock.txt",
     "_id": "Site_Name",  # Rocket.Chat settings/:_id
+    "integrationId": "chatmockNoSuchHook1",  # Rocket.Chat /hooks/:integrationId/:token (an unknown hook: its 400)
+    "token": "chatmock-no-such-token",
 }
 
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import orjson
 from starlette.requests import ClientDisconnect
@@ -31,9 +31,10 @@ from mockserver.core import parse
 from mockserver.core.call import ApiError, ApiModule, Call, ClientGone, JsonReply, Problem, Reply, StreamReply, wait_for_disconnect
 from mockserver.core.conformance import error_reply_findings, reply_findings
 from mockserver.core.faults import NO_WAIT, FaultRule, Faults, cut, drop, transport_of, user_matcher
-from mockserver.core.journal import Entry, Journal
+from mockserver.core.journal import REDACTED, Entry, Journal
 from mockserver.core.registry import Endpoint, Registry
 from mockserver.core.router import Match, RouteMatch, Router
+from mockserver.core.secrets import SECRET_NAME
 from mockserver.core.settings import Settings
 
 log = logging.getLogger("chatmock")
@@ -157,6 +158,12 @@ class Dispatcher:
                     )
         self._slash_optional = frozenset(name for name in self.apis if registry.api(name).trailing_slash_optional)
         self._declared = {endpoint.id: parse.declared_names(endpoint) for endpoint in endpoints}
+        # endpoints whose path carries a secret (Rocket.Chat's /hooks/:id/:token): the journal keeps it redacted
+        self._secret_path_params = {
+            endpoint.id: names
+            for endpoint in endpoints
+            if (names := tuple(name for name in endpoint.path_params if SECRET_NAME.search(name)))
+        }
         self._content_types = {name: header_bytes(registry.api(name).content_type) for name in self.apis}
         self._socket_prefixes = sorted(
             (
@@ -550,10 +557,13 @@ class Dispatcher:
             return
         if QUIET in scope:
             return  # the console reading state through the API (mockserver.console)
+        path = scope["path"]
+        if self._secret_path_params and call is not None and call.endpoint.id in self._secret_path_params:
+            path = _redacted_path(path, [call.path_params.get(name, "") for name in self._secret_path_params[call.endpoint.id]])
         entry = Entry(  # by position: a keyword call of these fields costs 0.4 µs more per request
             started,
             scope["method"],
-            scope["path"],
+            path,
             scope.get("query_string", b""),
             scope["headers"],
             call.params if call is not None else None,
@@ -574,6 +584,12 @@ class Dispatcher:
                 on_exchange(entry)
             except Exception:
                 log.exception("the on_exchange hook failed")
+
+
+def _redacted_path(path: str, secrets: list[str]) -> str:
+    """``path`` with each segment that is (or percent-encodes) one of ``secrets`` redacted."""
+    hidden = {secret for secret in secrets if secret}
+    return "/".join(REDACTED if (unquote(segment) if "%" in segment else segment) in hidden else segment for segment in path.split("/"))
 
 
 class _FaultedGone(ClientGone):
