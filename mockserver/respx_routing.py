@@ -36,14 +36,15 @@ R = TypeVar("R", bound=respx.Router)
 
 # the hosts ----------------------------------------------------------------------------
 def mock_hosts(app: Any) -> list[str]:
-    """The real host names ``app`` answers for: its APIs' real servers and its named extra hosts."""
+    """The real host names ``app`` answers for: its APIs' real servers (and their aliases) and its named extra hosts."""
     mock = _chatmock_of(app)
     hosts: list[str] = []
     for name in mock.modules:
         for server in mock.registry.api(name).servers:
-            host = (urlsplit(server.url).hostname or "").lower()
-            if host not in LOOPBACK_HOSTS and host not in hosts:
-                hosts.append(host)
+            for url in (server.url, *server.aliases):
+                host = (urlsplit(url).hostname or "").lower()
+                if host not in LOOPBACK_HOSTS and host not in hosts:
+                    hosts.append(host)
     hosts.extend(host for host in mock.settings.extra_hosts if host not in hosts)
     return hosts
 

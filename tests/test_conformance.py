@@ -20,7 +20,7 @@ GET_ROOMS = REGISTRY.endpoint("lingr.user.get_rooms")
 STREAM = REGISTRY.endpoint("gitter.stream.chatMessages")
 GITTER_JSON = "application/json; charset=utf-8"
 LINGR_JS = "application/javascript; charset=utf-8"
-RATE_HEADERS = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99"}
+RATE_HEADERS = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99", "X-RateLimit-Reset": "1700000060000"}
 
 
 def fixture(api: str, name: str) -> Any:
@@ -57,8 +57,9 @@ def test_content_type_documented() -> None:
 
 def test_documented_headers_present_and_valid() -> None:
     assert list(conformance.check_headers(MESSAGE_GET, 200, RATE_HEADERS)) == []
-    assert list(conformance.check_headers(MESSAGE_GET, 200, {"x-ratelimit-limit": "100", "x-ratelimit-remaining": "1"})) == []
-    (missing,) = conformance.check_headers(MESSAGE_GET, 200, {"X-RateLimit-Limit": "100"})
+    lower_case = {"x-ratelimit-limit": "100", "x-ratelimit-remaining": "1", "x-ratelimit-reset": "1700000060000"}
+    assert list(conformance.check_headers(MESSAGE_GET, 200, lower_case)) == []
+    (missing,) = conformance.check_headers(MESSAGE_GET, 200, {"X-RateLimit-Limit": "100", "X-RateLimit-Reset": "1700000060000"})
     assert isinstance(missing, conformance.MissingHeader)
     assert missing.header == "X-RateLimit-Remaining"
     assert missing.describe() == "gitter.rooms.chatMessages.get 200: header X-RateLimit-Remaining missing"
@@ -141,7 +142,8 @@ def test_reply_findings_give_strict_modes_strings(message: dict[str, Any]) -> No
         "gitter.rooms.chatMessages.get: status 418 is not documented"
     ]
     broken = {**message, "text": 5}
-    described = [finding.describe() for finding in conformance.reply_findings(MESSAGE_GET, 200, {"X-RateLimit-Limit": "100"}, broken)]
+    no_remaining = {"X-RateLimit-Limit": "100", "X-RateLimit-Reset": "1700000060000"}
+    described = [finding.describe() for finding in conformance.reply_findings(MESSAGE_GET, 200, no_remaining, broken)]
     assert described[0].startswith("gitter.rooms.chatMessages.get 200: $.text: fails type")
     assert described[-1] == "gitter.rooms.chatMessages.get 200: header X-RateLimit-Remaining missing"
 

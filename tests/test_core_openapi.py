@@ -46,3 +46,15 @@ def test_path_parameters_are_declared_under_the_path_key_names() -> None:
 def test_unknown_api() -> None:
     with pytest.raises(UnknownIdError):
         openapi_document(REG, "irc")
+
+
+def test_body_schemas_follow_how_each_media_type_carries_the_parameters() -> None:
+    from mockserver.core.openapi import _body_schema
+
+    params = {"type": "object", "properties": {"chat": {"type": "array", "items": {"type": "string"}}, "x": {"type": "string"}}}
+    form = _body_schema(params, "application/x-www-form-urlencoded")
+    assert form["properties"]["chat"]["minItems"] == 2  # chat=a alone is a string to the server's parser
+    assert form["properties"]["x"] == {"type": "string"}
+    assert _body_schema(params, "application/json") is params
+    bayeux = {"type": "object", "x-chatmock-array-body": "message", "properties": {"message": {"type": "array"}}}
+    assert _body_schema(bayeux, "application/json") == {"anyOf": [bayeux, {"type": "array"}]}

@@ -246,7 +246,8 @@ def test_header_and_stream_item_drift_is_reported_by_field() -> None:
     by_field = {finding.field: finding for finding in findings}
     assert by_field["header X-RateLimit-Remaining"].problem == "header X-RateLimit-Remaining missing"
     assert by_field["header X-RateLimit-Limit"].problem == "header X-RateLimit-Limit: does not match the pattern ^[0-9]+$"
-    assert [finding.kind for finding in findings] == ["header", "header"]
+    assert by_field["header X-RateLimit-Reset"].problem == "header X-RateLimit-Reset missing"
+    assert [finding.kind for finding in findings] == ["header", "header", "header"]
     stream = registry.endpoint("gitter.stream.chatMessages")
     assert check_stream_item(stream, 200, json.dumps(message).encode(), Redactor()) == []
     assert check_stream_item(stream, 200, b"  ", Redactor()) == []

@@ -89,6 +89,7 @@ def test_live_examples_run_against_a_mock_posing_as_the_live_server(env: dict[st
                 environ[key] = MOCK_SECRETS[key] if value in ("...", "<room-uuid>") else value
         environ.update(
             CHATMOCK_GITTER_STREAM_URL=f"{server.url}/gitter/stream",
+            CHATMOCK_GITTER_WS_URL=f"{server.url}/gitter/ws",
             CHATMOCK_LINGR_OBSERVE_URL=f"{server.url}/lingr",
             CHATMOCK_RATE_LIMIT="0",
             CHATMOCK_HYPOTHESIS_PROFILE="live",

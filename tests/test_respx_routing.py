@@ -40,7 +40,9 @@ def routed(app: Any) -> Iterator[respx.MockRouter]:
 
 
 def test_the_routed_hosts_come_from_the_schemas_and_the_named_host(app: Any) -> None:
-    assert sorted(mock_hosts(app)) == sorted(["api.gitter.im", "stream.gitter.im", "lingr.com", "api.bocco.me", RC_HOST])
+    assert sorted(mock_hosts(app)) == sorted(
+        ["api.gitter.im", "gitter.im", "stream.gitter.im", "ws.gitter.im", "lingr.com", "api.bocco.me", RC_HOST]
+    )
     assert mock_hosts(create_app(["lingr"])) == ["lingr.com"]
 
 

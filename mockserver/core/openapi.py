@@ -59,7 +59,26 @@ def _request_body(endpoint: Endpoint, method: str) -> dict[str, Any] | None:
     if not media:
         return None
     schema = thaw(endpoint.params_schema)
-    return {"required": bool(schema.get("required")), "content": {media_type: {"schema": schema} for media_type in media}}
+    content = {media_type: {"schema": _body_schema(schema, media_type)} for media_type in media}
+    return {"required": bool(schema.get("required")), "content": content}
+
+
+def _body_schema(params: dict[str, Any], media_type: str) -> dict[str, Any]:
+    """The params schema as one media type carries it. JSON: with ``x-chatmock-array-body``, a
+    body that is no object is that one parameter (a Bayeux message array) too. A form: an
+    array parameter needs two items or more, since one item travels as ``key=value``, which
+    the server's parser reads as a string (Node's querystring, as the real server)."""
+    if media_type == "application/json" and isinstance(params.get(parse.ARRAY_BODY), str):
+        alone = params.get("properties", {}).get(params[parse.ARRAY_BODY])
+        if isinstance(alone, dict):
+            return {"anyOf": [params, alone]}
+    if media_type == "application/x-www-form-urlencoded":
+        properties = params.get("properties", {})
+        arrays = {name: item for name, item in properties.items() if isinstance(item, dict) and item.get("type") == "array"}
+        if arrays:
+            widened = {name: {**item, "minItems": max(2, item.get("minItems", 0))} for name, item in arrays.items()}
+            return {**params, "properties": {**properties, **widened}}
+    return params
 
 
 def _responses(endpoint: Endpoint) -> dict[str, Any]:

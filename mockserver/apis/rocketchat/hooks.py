@@ -7,7 +7,8 @@ A webhook's message is stored like any other (``_store``): history, messages, ge
 syncMessages, rooms.get and subscriptions.get read it. The token in the path is the credential:
 compared in constant time, throttled like every credential check, and listed in the API's
 ``secrets()``. The journal redacts it in integrations.create / integrations.list replies (a
-``token`` field) but keeps request paths verbatim, so a webhook's path shows it (a core matter).
+``token`` field) and in a webhook's recorded path (a path parameter named like a secret:
+``/hooks/<id>/[REDACTED]``, by the dispatcher).
 """
 
 from __future__ import annotations
