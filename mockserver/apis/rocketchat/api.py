@@ -27,7 +27,7 @@ from mockserver.apis.rocketchat.messages_more import MessagesMore
 from mockserver.apis.rocketchat.profile import Profile, profile_of
 from mockserver.apis.rocketchat.rooms_more import RoomsMore
 from mockserver.apis.rocketchat.world import LOGIN as LOGIN_TOKEN
-from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso
+from mockserver.apis.rocketchat.world import WORLD_FILE, Room, Stored, User, World, credentials, dm_id, iso, new_id, parse_iso, reacted
 from mockserver.core.apibase import BaseApi, handles
 from mockserver.core.call import ApiError, BinaryReply, Call, JsonReply, Problem, Reply
 from mockserver.core.guard import FailureLimit, client_of, same_secret
@@ -759,23 +759,8 @@ class RocketChatApi(RealtimeApi, RoomsMore, MessagesMore, Directory, Admin, Hook
             return self.documented(call.endpoint, 400, "error-message-not-found")
         if not emoji:
             return failure('The required "emoji" param is missing.', "error-emoji-param-not-provided")
-        key = ":" + str(emoji).strip(":") + ":"
-        doc = dict(stored.doc)  # replies already sent share the stored document: change a copy
-        reactions = {name: {**entry, "usernames": list(entry.get("usernames", []))} for name, entry in doc.get("reactions", {}).items()}
-        usernames = reactions.setdefault(key, {"usernames": []})["usernames"]
-        react = params.get("shouldReact")
-        present = user.username in usernames
-        if react is None:
-            react = not present
-        if react and not present:
-            usernames.append(user.username)
-        elif not react and present:
-            usernames.remove(user.username)
-        reactions = {name: entry for name, entry in reactions.items() if entry["usernames"]}
-        if reactions:
-            doc["reactions"] = reactions
-        else:
-            doc.pop("reactions", None)
+        should = params.get("shouldReact")
+        doc = reacted(stored.doc, str(emoji), user.username, None if should is None else bool(should))
         doc["_updatedAt"] = iso(self.world.now_ms())
         stored.doc = doc
         self.realtime.message(doc, inserted=False)

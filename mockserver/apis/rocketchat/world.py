@@ -159,6 +159,29 @@ def dm_id(user_ids: Iterable[str]) -> str:
     return "".join(sorted(set(user_ids)))
 
 
+def reacted(doc: Mapping[str, Any], emoji: str, username: str, should: bool | None) -> dict[str, Any]:
+    """A copy of a message document with ``username``'s reaction ``emoji`` set (``should``
+    True), removed (False) or toggled (None), as chat.react and the setReaction method do; a
+    reaction nobody holds any more is dropped, and so is an empty ``reactions``. Replies already
+    sent share the stored document, so it is never changed in place."""
+    key = ":" + emoji.strip(":") + ":"
+    copy = dict(doc)
+    reactions = {name: {**entry, "usernames": list(entry.get("usernames", []))} for name, entry in copy.get("reactions", {}).items()}
+    usernames = reactions.setdefault(key, {"usernames": []})["usernames"]
+    present = username in usernames
+    react = (not present) if should is None else should
+    if react and not present:
+        usernames.append(username)
+    elif not react and present:
+        usernames.remove(username)
+    reactions = {name: entry for name, entry in reactions.items() if entry["usernames"]}
+    if reactions:
+        copy["reactions"] = reactions
+    else:
+        copy.pop("reactions", None)
+    return copy
+
+
 def default_world() -> dict[str, Any]:
     return read_world_file(WORLD_FILE)
 

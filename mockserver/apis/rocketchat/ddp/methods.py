@@ -23,7 +23,7 @@ from mockserver.apis.rocketchat.ddp import frames
 from mockserver.apis.rocketchat.ddp.frames import MeteorError
 from mockserver.apis.rocketchat.ddp.host import RestSide
 from mockserver.apis.rocketchat.ddp.streams import can_access
-from mockserver.apis.rocketchat.world import USER_STATUSES, Room, User, dm_id, iso, new_id, parse_iso
+from mockserver.apis.rocketchat.world import USER_STATUSES, Room, User, dm_id, iso, new_id, parse_iso, reacted
 
 ROOM_NAME = re.compile(r"^[0-9a-zA-Z._-]+$")  # UTF8_Channel_Names_Validation's default
 SERVER_FIELDS = ("u", "ts", "_updatedAt", "editedAt", "editedBy", "tcount", "tlm", "replies", "_hidden")
@@ -145,21 +145,7 @@ async def set_reaction(call: MethodCall, params: list[Any]) -> Any:
     stored = world.visible_message(message_id, user.id)
     if stored is None:
         raise MeteorError("error-not-allowed", "Not allowed", {"method": call.name})
-    key = ":" + emoji.strip(":") + ":"
-    doc = dict(stored.doc)
-    reactions = {name: {**entry, "usernames": list(entry.get("usernames", []))} for name, entry in doc.get("reactions", {}).items()}
-    names = reactions.setdefault(key, {"usernames": []})["usernames"]
-    present = user.username in names
-    react = (not present) if should is None else bool(should)
-    if react and not present:
-        names.append(user.username)
-    elif not react and present:
-        names.remove(user.username)
-    reactions = {name: entry for name, entry in reactions.items() if entry["usernames"]}
-    if reactions:
-        doc["reactions"] = reactions
-    else:
-        doc.pop("reactions", None)
+    doc = reacted(stored.doc, emoji, user.username, None if should is None else bool(should))
     doc["_updatedAt"] = iso(world.now_ms())
     stored.doc = doc
     call.session.realtime.message(doc, inserted=False)
