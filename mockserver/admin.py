@@ -175,6 +175,7 @@ class AdminApi:
             "/faults": Route(faults, ("GET", "POST", "DELETE")),
             "/faults/{id}": Route(fault, ("GET", "DELETE")),
             "/openapi/{api}.json": Route(openapi, ("GET",)),
+            "/asyncapi/{api}.json": Route(asyncapi, ("GET",)),
             "/docs": Route(docs, ("GET",), page=True),
         }
 
@@ -292,10 +293,11 @@ class AdminApi:
             rule_id = path[len("/faults/") :]
             if rule_id.isascii() and rule_id.isdigit() and len(rule_id) <= 9:
                 return self.routes["/faults/{id}"], rule_id
-        if path.startswith("/openapi/") and path.endswith(".json"):
-            name = path[len("/openapi/") : -len(".json")]
-            if name and "/" not in name:
-                return self.routes["/openapi/{api}.json"], name
+        for kind in ("/openapi/", "/asyncapi/"):
+            if path.startswith(kind) and path.endswith(".json"):
+                name = path[len(kind) : -len(".json")]
+                if name and "/" not in name:
+                    return self.routes[kind + "{api}.json"], name
         return None, ""
 
     async def _body(self, request: Request, path: str) -> Any:
@@ -825,6 +827,19 @@ async def openapi(call: AdminRequest) -> Response:
         document = openapi_document(mock.registry, name, base_url=base, root=mock.dispatcher.root)
     except UnknownIdError as error:
         raise AdminError(404, str(error)) from None
+    return JSONResponse(document)
+
+
+async def asyncapi(call: AdminRequest) -> Response:
+    """The AsyncAPI 3.0 document of an API's WebSocket protocol (its ``asyncapi_document`` hook)."""
+    mock = call.mock
+    name = call.path_param
+    if name not in mock.modules:
+        raise AdminError(404, f"API {_shown(name)} is not served here; served: {', '.join(mock.modules)}")
+    base = str(call.request.base_url).rstrip("/")
+    document = mock.modules[name].asyncapi_document(mock.registry, base, mock.dispatcher.root)
+    if document is None:
+        raise AdminError(404, f"API {_shown(name)} has no realtime (WebSocket) API, so no AsyncAPI document")
     return JSONResponse(document)
 
 

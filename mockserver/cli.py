@@ -249,6 +249,16 @@ def cmd_schemas_openapi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_schemas_asyncapi(args: argparse.Namespace) -> int:
+    from mockserver.apis import api_class
+
+    document = api_class(args.api).asyncapi_document(load_registry(), args.base_url, False)
+    if document is None:
+        return _fail(f"{args.api} has no realtime (WebSocket) API, so no AsyncAPI document")
+    print(json.dumps(document, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
 # parser -----------------------------------------------------------------------
 Handler = Callable[[argparse.Namespace], int]
 AddCommand = Callable[[Any], None]
@@ -275,6 +285,10 @@ def build_parser(extra: Sequence[AddCommand] = ()) -> argparse.ArgumentParser:
     openapi.add_argument("--api", required=True, help=f"one of {', '.join(API_NAMES)}")
     openapi.add_argument("--base-url", default="http://127.0.0.1:8000", help="the mock's base URL for 'servers'")
     openapi.set_defaults(handler=cmd_schemas_openapi)
+    asyncapi = schema_commands.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of one API's realtime (WebSocket) API")
+    asyncapi.add_argument("--api", required=True, type=api_name, help=f"one of {', '.join(API_NAMES)}")
+    asyncapi.add_argument("--base-url", default="http://127.0.0.1:8000", help="the mock's base URL for 'servers'")
+    asyncapi.set_defaults(handler=cmd_schemas_asyncapi)
 
     for add in extra:
         add(commands)

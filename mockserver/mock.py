@@ -19,7 +19,7 @@ from typing import Any
 
 from mockserver import gcpolicy
 from mockserver.apis import API_NAMES, api_class
-from mockserver.core.call import ApiModule
+from mockserver.core.call import ApiModule, ViolationSink
 from mockserver.core.dispatch import Dispatcher
 from mockserver.core.faults import Faults
 from mockserver.core.hub import Hub
@@ -67,6 +67,10 @@ class ChatMock:
         self.journal.on_change = self._journal_changed
         self.modules: dict[str, ApiModule] = {name: api_class(name)(registry, self.store, self.hub, settings) for name in apis}
         self.dispatcher = Dispatcher(registry, self.modules, settings, self.journal, root=root, faults=self.faults)
+        # the modules' own strict-mode findings (a WebSocket frame) go to the dispatcher's list
+        self.violation_sink = ViolationSink(self.dispatcher.violations)
+        for module in self.modules.values():
+            module.violation_sink = self.violation_sink
         self._reloading: Callable[[], AbstractContextManager[None]] = (
             gcpolicy.frozen_reload if settings.freeze_gc else contextlib.nullcontext
         )
@@ -93,6 +97,7 @@ class ChatMock:
             for name in self.modules:
                 try:
                     module: ApiModule = api_class(name)(self.registry, store, hub, self.settings)
+                    module.violation_sink = self.violation_sink
                     module.reset(None if parts is None else parts.get(name, {}))
                 except Exception as error:  # a loader's bug must not leave half a world either
                     raise SeedError(describe_failure(name, error)) from error

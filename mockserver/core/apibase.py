@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from mockserver.core.call import Call, Handler, JsonReply, Problem, SocketHandler
+from mockserver.core.call import Call, Handler, JsonReply, Problem, SocketHandler, ViolationSink
 from mockserver.core.hub import Hub
 from mockserver.core.registry import ANY_CODE, AnyCode, Endpoint, ErrorCode, Registry, thaw
 from mockserver.core.settings import Settings
@@ -71,6 +71,7 @@ class BaseApi(abc.ABC, Generic[W]):
     name = ""  # the API's name: its schemas directory and its part of a seed
     world_file: ClassVar[Path]  # the default world document (world.json beside the API)
     world: W  # the state loaded by the last reset (a plain attribute: handlers read it often)
+    violation_sink: ViolationSink = ViolationSink()  # ChatMock hands each instance the app's
 
     def __init__(self, registry: Registry, store: Store, hub: Hub, settings: Settings) -> None:
         self.registry = registry
@@ -197,6 +198,12 @@ class BaseApi(abc.ABC, Generic[W]):
         """Set ``call.principal`` (and ``call.credential``) or raise ``ApiError``."""
 
     def decorate(self, call: Call | None, reply: JsonReply) -> None:
+        return None
+
+    # documents ---------------------------------------------------------------------------
+    @classmethod
+    def asyncapi_document(cls, registry: Registry, base_url: str, root: bool) -> dict[str, Any] | None:
+        """The AsyncAPI document of this API's WebSocket protocol; None: it has none."""
         return None
 
 

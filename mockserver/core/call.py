@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 from starlette.types import Receive, Send
 
-from mockserver.core.registry import ANY_CODE, AnyCode, Endpoint, ErrorCode
+from mockserver.core.registry import ANY_CODE, AnyCode, Endpoint, ErrorCode, Registry
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -233,6 +233,26 @@ class Socket:
 SocketHandler = Callable[[Socket], Awaitable[None]]
 
 
+class ViolationSink:
+    """Where an API module reports a strict-mode finding the dispatcher does not see (a frame
+    it sent on a WebSocket): the app's list, read by ``GET /__chatmock/violations`` and emptied
+    by a reset, in the dispatcher's shape (``endpoint``, ``status``, ``violations``) plus the
+    module's own keys (e.g. ``pointer``: the JSON pointer of the offending value).
+    :class:`mockserver.mock.ChatMock` hands one to each module (``module.violation_sink``); the
+    default keeps nothing (a module built outside an app)."""
+
+    __slots__ = ("found",)
+
+    def __init__(self, found: list[dict[str, Any]] | None = None) -> None:
+        self.found = found
+
+    def report(self, endpoint: str, violations: list[str], status: int | None = None, **details: str) -> None:
+        """One finding: ``endpoint`` names what broke its schema (an endpoint id, or a realtime
+        name such as ``rocketchat.ddp.method.sendMessage``); ``violations`` are safe lines."""
+        if self.found is not None:
+            self.found.append({"endpoint": endpoint, "status": status, "violations": violations, **details})
+
+
 class ApiModule(Protocol):
     """What one API (``mockserver.apis.<name>``) provides to the app: every hook the dispatcher
     and the admin API call. :class:`mockserver.core.apibase.BaseApi` implements the plumbing;
@@ -268,6 +288,8 @@ class ApiModule(Protocol):
     # (server name, path within that server) -> the WebSocket handler there (``@serves_socket``);
     # a WebSocket to any other path is refused before it is accepted (mockserver.core.sockets)
     sockets: Mapping[tuple[str, str], SocketHandler]
+    # where strict-mode findings outside the dispatcher go (set by ChatMock; see ViolationSink)
+    violation_sink: ViolationSink
 
     # shaping errors ----------------------------------------------------------------------
     def error(self, problem: Problem, message: str) -> JsonReply:
@@ -318,4 +340,12 @@ class ApiModule(Protocol):
 
     def secrets(self) -> list[str]:
         """*API*: every credential this API currently knows (for redaction checks)."""
+        ...
+
+    # documents -------------------------------------------------------------------------------
+    def asyncapi_document(self, registry: Registry, base_url: str, root: bool) -> dict[str, Any] | None:
+        """*API, optional*: the AsyncAPI 3.0 document of this API's WebSocket protocol, served
+        at ``base_url`` (``root``: one API served alone, prefixes dropped), or None when it has
+        none (``/__chatmock/asyncapi/<api>.json`` then answers 404). A class method in
+        :class:`mockserver.core.apibase.BaseApi`, so the CLI asks the class."""
         ...

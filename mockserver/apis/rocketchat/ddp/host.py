@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from mockserver.apis.rocketchat.world import Room, Stored, User, World
+from mockserver.core.call import ViolationSink
 from mockserver.core.hub import Hub
 from mockserver.core.registry import Registry
 from mockserver.core.settings import Settings
@@ -19,12 +20,14 @@ from mockserver.core.store import Store
 
 
 class RestSide(Protocol):
+    name: str
     world: World
     hub: Hub
     store: Store
     settings: Settings
     registry: Registry
     idle: float | None
+    violation_sink: ViolationSink
 
     def _new_message(self, room: Room, user: User, fields: Mapping[str, Any]) -> dict[str, Any]: ...
 

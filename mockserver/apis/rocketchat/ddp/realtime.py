@@ -12,7 +12,7 @@ from mockserver.apis.rocketchat.ddp.ejson import to_ejson
 from mockserver.apis.rocketchat.ddp.feed import ALL_MESSAGES_TOPIC, NOTIFY_ROOM, NOTIFY_USER, ROOM_MESSAGES, Feed, room_topic, user_topic
 from mockserver.apis.rocketchat.ddp.host import RestSide
 from mockserver.apis.rocketchat.ddp.methods import METHODS
-from mockserver.apis.rocketchat.ddp.schemas import RealtimeSchemas, realtime_schemas
+from mockserver.apis.rocketchat.ddp.schemas import Flaw, RealtimeSchemas, realtime_schemas
 from mockserver.apis.rocketchat.ddp.streams import Sub
 from mockserver.apis.rocketchat.world import Room, User
 
@@ -84,6 +84,12 @@ class Realtime:
                 _publish_all(hub, keyed)
             elif not loop.is_closed():
                 loop.call_soon_threadsafe(_publish_all, hub, keyed)
+
+    def report(self, what: str, found: Flaw) -> None:
+        """Strict mode: a frame the mock sent broke its schema. Listed with the app's violations
+        (``GET /__chatmock/violations``) as ``rocketchat.ddp.<what>`` (``frame.<msg>``,
+        ``method.<name>``, ``stream.<name>``) with the JSON pointer of the offending value."""
+        self.api.violation_sink.report(f"{self.api.name}.ddp.{what}", [found.text], pointer=found.pointer)
 
     # changes, from REST handlers and DDP methods ------------------------------------------------
     def message(self, doc: dict[str, Any], inserted: bool = True) -> None:

@@ -19,6 +19,7 @@ document), so each schema stands alone (as the registry does for endpoints).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,9 +28,35 @@ from typing import Any
 from mockserver.apis.rocketchat.ddp.ejson import ejson_schema
 from mockserver.core import paths
 from mockserver.core.registry import Registry, load_registry, thaw
-from mockserver.core.validate import Checker
+from mockserver.core.validate import Checker, violation_of
 
 MODEL_REF = "../_defs.json#/definitions/"
+
+
+@dataclass(frozen=True)
+class Flaw:
+    """How a value breaks its schema, safe to log (no offending value): the first violation's
+    text, and the JSON pointer of the offending value within the checked value."""
+
+    text: str
+    pointer: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def flaw(checker: Checker, instance: Any) -> Flaw | None:
+    """The most relevant way ``instance`` breaks ``checker``'s schema, or None."""
+    errors = checker.reference_errors(instance)
+    if not errors:
+        return None
+    first = violation_of(errors[0])
+    return Flaw(first.without_value(), json_pointer(errors[0].absolute_path))
+
+
+def json_pointer(parts: Iterable[Any]) -> str:
+    """RFC 6901: ``/fields/args/0`` (``~`` and ``/`` escaped)."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 class RealtimeSchemaError(ValueError):
@@ -74,6 +101,10 @@ class RealtimeSchemas:
     events: dict[tuple[str, str], Checker]  # (stream, event kind) -> the checker of its args
 
     def event_problem(self, frame: dict[str, Any]) -> str | None:
+        found = self.event_flaw(frame)
+        return None if found is None else found.text
+
+    def event_flaw(self, frame: dict[str, Any]) -> Flaw | None:
         """What is wrong with a ``changed`` frame's ``fields.args`` per its stream file (None:
         nothing, or a stream or event kind the files do not describe). The event kind of
         ``stream-room-messages`` is ``room`` or ``my_messages``; of the notify streams, what
@@ -84,15 +115,18 @@ class RealtimeSchemas:
         checker = self.events.get((stream, event_kind(stream, name)))
         if checker is None or not isinstance(fields, dict):
             return None
-        errors = checker.safe_errors(fields.get("args"))
-        return errors[0] if errors else None
+        found = flaw(checker, fields.get("args"))
+        return None if found is None else Flaw(found.text, "/fields/args" + found.pointer)
 
     def server_frame_problem(self, frame: dict[str, Any]) -> str | None:
+        found = self.server_frame_flaw(frame)
+        return None if found is None else found.text
+
+    def server_frame_flaw(self, frame: dict[str, Any]) -> Flaw | None:
         checker = self.frames["server"].get(str(frame.get("msg", "server_id" if "server_id" in frame else "")))
         if checker is None:
-            return f"no server frame {frame.get('msg')!r} in frames.json"
-        errors = checker.safe_errors(frame)
-        return errors[0] if errors else None
+            return Flaw(f"no server frame {frame.get('msg')!r} in frames.json", "/msg")
+        return flaw(checker, frame)
 
 
 def event_kind(stream: str, event_name: str) -> str:

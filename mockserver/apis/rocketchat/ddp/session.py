@@ -31,6 +31,7 @@ from mockserver.apis.rocketchat.ddp.ejson import to_ejson
 from mockserver.apis.rocketchat.ddp.frames import INTERNAL, MeteorError
 from mockserver.apis.rocketchat.ddp.methods import METHODS, MethodCall
 from mockserver.apis.rocketchat.ddp.realtime import Realtime, on_loop
+from mockserver.apis.rocketchat.ddp.schemas import Flaw, flaw
 from mockserver.apis.rocketchat.ddp.streams import PLAIN_PUBLICATIONS, STREAMS, Sub, frames_for, open_sub, use_collection
 from mockserver.apis.rocketchat.world import User, new_id
 from mockserver.core.call import Socket
@@ -118,9 +119,10 @@ class Session:
 
     async def send(self, frame: dict[str, Any]) -> None:
         if self.realtime.strict:
-            problem = self.realtime.schemas.server_frame_problem(frame)
+            problem = self.realtime.schemas.server_frame_flaw(frame)
             if problem is not None:
                 log.error("strict mode: a DDP %s frame breaks frames.json: %s", frame.get("msg"), problem)
+                self.realtime.report(f"frame.{frame.get('msg', 'server_id')}", problem)
                 frame = {"msg": "error", "reason": f"chatmock strict mode: a {frame.get('msg')} frame breaks its schema: {problem}"}
         if not await self.socket.send(frames.encode(frame)):
             self.ended = True
@@ -202,10 +204,11 @@ class Session:
             if result is not None:
                 result = to_ejson(result)
                 if self.realtime.strict:
-                    errors = spec.result.safe_errors(result)
-                    if errors:
-                        log.error("strict mode: the result of DDP method %s breaks its schema: %s", name, errors[0])
-                        raise MeteorError(500, f"chatmock strict mode: the result breaks its schema: {errors[0]}")
+                    broken = flaw(spec.result, result)
+                    if broken is not None:
+                        log.error("strict mode: the result of DDP method %s breaks its schema: %s", name, broken)
+                        self.realtime.report(f"method.{name}", Flaw(broken.text, "/result" + broken.pointer))
+                        raise MeteorError(500, f"chatmock strict mode: the result breaks its schema: {broken}")
                 reply["result"] = result
         except MeteorError as error:
             reply["error"] = error.body()
@@ -299,10 +302,11 @@ class Session:
     def _checked(self, frame: str) -> str:
         """Strict mode: an event whose args break its stream file becomes an error frame."""
         decoded = frames.parse(frame) or {}
-        problem = self.realtime.schemas.event_problem(decoded)
+        problem = self.realtime.schemas.event_flaw(decoded)
         if problem is None:
             return frame
         log.error("strict mode: a DDP %s event breaks its schema: %s", decoded.get("collection"), problem)
+        self.realtime.report(f"stream.{decoded.get('collection')}", problem)
         return frames.encode({"msg": "error", "reason": f"chatmock strict mode: an event breaks its schema: {problem}"})
 
     async def _pump(self) -> None:
