@@ -390,6 +390,9 @@ def test_strict_mode_turns_an_event_that_breaks_its_schema_into_an_error_frame(
         error = ddp.wait(lambda frame: frame.get("msg") == "error")
         assert error["reason"].startswith("chatmock strict mode: an event breaks its schema: ")
     assert "strict mode: a DDP stream-room-messages event breaks its schema" in caplog.text
+    findings = app.state.chatmock.dispatcher.violations
+    assert [finding["endpoint"] for finding in findings] == ["rocketchat.ddp.stream.stream-room-messages"]
+    findings.clear()  # the fixture checks that nothing else was reported
 
 
 def test_the_event_log_keeps_what_open_sessions_have_not_read_within_its_bound() -> None:
