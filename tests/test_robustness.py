@@ -29,6 +29,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.database import InMemoryExampleDatabase
 from mock_support import default_world
 
 from contract_tests.server import serve_in_thread
@@ -40,9 +41,13 @@ REG = load_registry()
 ENDPOINTS = sorted(REG.endpoints.values(), key=lambda endpoint: endpoint.id)
 LIMIT = 1024 * 1024
 LONGPOLL = 0.2
+# An explicit (in-memory) example database: hypothesis' pytest plugin wraps a parametrized
+# test's settings once per invocation, and with no database (the CI profile) each wrapper asks
+# the whole chain again, so past about 950 invocations of one test a RecursionError ends it.
 FUZZ = settings(
     max_examples=4,
     deadline=None,
+    database=InMemoryExampleDatabase(),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 PREFIXES = {REG.api(name).servers[0].prefix: name for name in API_NAMES}
