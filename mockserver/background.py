@@ -36,6 +36,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 HEADER_LIMIT = 64 * 1024  # bytes of one request line + headers (nginx: 32 KiB, Node: 16 KiB)
 HEAD_TIMEOUT = 30.0  # seconds a client may take to send a request line and headers
 BACKLOG = 2048  # uvicorn's default
+WS_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's default longest WebSocket message
 
 
 class BindError(OSError):
@@ -187,9 +188,13 @@ def uvicorn_config(
     header_limit: int = HEADER_LIMIT,
     head_timeout: float = HEAD_TIMEOUT,
     lifespan: Literal["auto", "on", "off"] = "off",
+    frame_limit: int | None = None,
 ) -> uvicorn.Config:
     """uvicorn's config for a chatmock server: quiet (no access log: ``chatmock serve --log``
-    prints its own lines), request heads bounded to ``header_limit`` bytes with httptools or h11."""
+    prints its own lines), request heads bounded to ``header_limit`` bytes with httptools or h11.
+    ``frame_limit`` (the app's ``body_limit``): the longest WebSocket frame the mock accepts, in
+    characters; uvicorn stops reading a frame past four times that many bytes (the most UTF-8
+    needs for it), so a hostile frame is not read whole up to uvicorn's 16 MiB first."""
     protocol = head_limited_httptools(header_limit, head_timeout)
     http: Any = protocol if protocol is not None else "h11"
     return uvicorn.Config(
@@ -198,6 +203,7 @@ def uvicorn_config(
         port=port,
         http=http,
         h11_max_incomplete_event_size=header_limit,
+        ws_max_size=4 * frame_limit if frame_limit else WS_MAX_SIZE,
         log_level="warning",
         access_log=False,
         lifespan=lifespan,

@@ -346,7 +346,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             head_timeout = args.read_timeout if args.read_timeout is not None else HEAD_TIMEOUT
-            run_loop(_serve_all(served, args.host, list(zip(ports, sockets, strict=True)), args.header_limit, head_timeout))
+            bound = list(zip(ports, sockets, strict=True))
+            run_loop(_serve_all(served, args.host, bound, args.header_limit, head_timeout, frame_limit=args.body_limit))
     finally:
         signal.signal(signal.SIGTERM, previous)
         _close(sockets)
@@ -369,10 +370,18 @@ def run_loop(main: Any) -> None:
 
 
 async def _serve_all(
-    app: Any, host: str, bound: list[tuple[int, socket.socket]], header_limit: int = HEADER_LIMIT, head_timeout: float = HEAD_TIMEOUT
+    app: Any,
+    host: str,
+    bound: list[tuple[int, socket.socket]],
+    header_limit: int = HEADER_LIMIT,
+    head_timeout: float = HEAD_TIMEOUT,
+    frame_limit: int | None = None,
 ) -> None:
     servers = [
-        (uvicorn.Server(uvicorn_config(app, host, port, header_limit=header_limit, head_timeout=head_timeout)), sock)
+        (
+            uvicorn.Server(uvicorn_config(app, host, port, header_limit=header_limit, head_timeout=head_timeout, frame_limit=frame_limit)),
+            sock,
+        )
         for port, sock in bound
     ]
     await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))

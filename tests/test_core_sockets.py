@@ -135,3 +135,56 @@ def test_a_relative_path_and_two_handlers_for_one_path_are_refused() -> None:
         make(Relative)
     with pytest.raises(RuntimeError, match="two socket handlers for rest /websocket"):
         make(Twice)
+
+
+def test_served_websocket_frames_are_bounded_by_uvicorn_near_the_body_limit() -> None:
+    """uvicorn stops reading a frame past four times the body limit (the most UTF-8 takes for
+    that many characters), not at its own 16 MiB: a hostile frame is never read whole."""
+    from mockserver.background import WS_MAX_SIZE, uvicorn_config
+
+    app = create_app(["rocketchat"])
+    assert uvicorn_config(app, "127.0.0.1", 8000, frame_limit=1000).ws_max_size == 4000
+    assert uvicorn_config(app, "127.0.0.1", 8000).ws_max_size == WS_MAX_SIZE
+
+
+def test_chatmock_serve_bounds_frames_by_its_body_limit() -> None:
+    """``chatmock serve --body-limit 1000``: a 3,000-character frame is refused by the mock (its
+    limit), a 5,000-byte one by uvicorn before it is read whole (four times the limit)."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from mockserver.background import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--api", "rocketchat", "--body-limit", "1000"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/__chatmock/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "chatmock serve exited"
+                assert time.monotonic() < deadline, "chatmock serve did not come up"
+                time.sleep(0.1)
+        reasons: dict[int, str] = {}
+        for size in (3000, 5000):
+            with connect(f"ws://127.0.0.1:{port}/websocket") as socket:
+                socket.recv(timeout=5)  # {"server_id": "0"}
+                socket.send("x" * size)
+                with pytest.raises(ConnectionClosed) as closed:
+                    socket.recv(timeout=5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1009
+            reasons[size] = closed.value.rcvd.reason
+        assert reasons[3000] == "message too big"  # core.call.Socket
+        assert "4000 bytes" in reasons[5000]  # uvicorn's own bound
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
