@@ -58,3 +58,12 @@ def test_body_schemas_follow_how_each_media_type_carries_the_parameters() -> Non
     assert _body_schema(params, "application/json") is params
     bayeux = {"type": "object", "x-chatmock-array-body": "message", "properties": {"message": {"type": "array"}}}
     assert _body_schema(bayeux, "application/json") == {"anyOf": [bayeux, {"type": "array"}]}
+
+
+def test_a_body_is_required_when_no_parameters_break_the_schema() -> None:
+    """Faye's params are an anyOf of requirements (a Bayeux message, or an array of them): no
+    top-level ``required``, yet an empty body is refused, so the export must say the body is
+    required (else Schemathesis calls the mock's 400 for no body a rejected valid request)."""
+    document = openapi_document(load_registry(), "gitter")
+    assert document["paths"]["/gitter/ws/faye"]["post"]["requestBody"]["required"] is True
+    assert document["paths"]["/gitter/v1/rooms/{roomId}/chatMessages"]["post"]["requestBody"]["required"] is True

@@ -60,7 +60,10 @@ def _request_body(endpoint: Endpoint, method: str) -> dict[str, Any] | None:
         return None
     schema = thaw(endpoint.params_schema)
     content = {media_type: {"schema": _body_schema(schema, media_type)} for media_type in media}
-    return {"required": bool(schema.get("required")), "content": content}
+    # required when some parameter is, or when no parameters at all break the schema (an anyOf
+    # of requirements: a Bayeux message or an array of them)
+    empty_refused = endpoint.params_checker is not None and not endpoint.params_checker.is_valid({})
+    return {"required": bool(schema.get("required")) or empty_refused, "content": content}
 
 
 def _body_schema(params: dict[str, Any], media_type: str) -> dict[str, Any]:
