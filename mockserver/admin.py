@@ -817,11 +817,17 @@ async def console_endpoint(call: AdminRequest) -> Response:
     )
 
 
+def _served_api(call: AdminRequest) -> str:
+    """The API named in the path, or the admin API's 404 naming those served."""
+    name = call.path_param
+    if name not in call.mock.modules:
+        raise AdminError(404, f"API {_shown(name)} is not served here; served: {', '.join(call.mock.modules)}")
+    return name
+
+
 async def openapi(call: AdminRequest) -> Response:
     mock = call.mock
-    name = call.path_param
-    if name not in mock.modules:
-        raise AdminError(404, f"API {_shown(name)} is not served here; served: {', '.join(mock.modules)}")
+    name = _served_api(call)
     base = str(call.request.base_url).rstrip("/")
     try:
         document = openapi_document(mock.registry, name, base_url=base, root=mock.dispatcher.root)
@@ -833,9 +839,7 @@ async def openapi(call: AdminRequest) -> Response:
 async def asyncapi(call: AdminRequest) -> Response:
     """The AsyncAPI 3.0 document of an API's WebSocket protocol (its ``asyncapi_document`` hook)."""
     mock = call.mock
-    name = call.path_param
-    if name not in mock.modules:
-        raise AdminError(404, f"API {_shown(name)} is not served here; served: {', '.join(mock.modules)}")
+    name = _served_api(call)
     base = str(call.request.base_url).rstrip("/")
     document = mock.modules[name].asyncapi_document(mock.registry, base, mock.dispatcher.root)
     if document is None:

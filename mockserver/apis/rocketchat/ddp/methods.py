@@ -70,6 +70,14 @@ def _member_room(call: MethodCall, room_id: str) -> Room:
     return room
 
 
+def _readable_room(call: MethodCall, room: Room | None) -> Room:
+    """``room`` if the caller (logged in) may read it (canAccessRoom), else error-not-allowed."""
+    user = call.me()  # first: a caller not logged in gets that error, whatever the room
+    if room is None or not can_access(call.api.world, room, user):
+        raise MeteorError("error-not-allowed", "Not allowed", {"method": call.name})
+    return room
+
+
 def _touch(call: MethodCall, room: Room) -> str:
     now = call.api.world.now_ms()
     room.updated_ms = max(room.updated_ms, now)
@@ -212,20 +220,14 @@ async def load_history(call: MethodCall, params: list[Any]) -> Any:
 # rooms ----------------------------------------------------------------------------------------
 @method("getRoomIdByNameOrId")
 async def room_id_by_name_or_id(call: MethodCall, params: list[Any]) -> Any:
-    user, world = call.me(), call.api.world
+    world = call.api.world
     wanted = str(params[0])
-    room = world.rooms.get(wanted) or world.room_by_name(wanted)
-    if room is None or not can_access(world, room, user):
-        raise MeteorError("error-not-allowed", "Not allowed", {"method": call.name})
-    return room.id
+    return _readable_room(call, world.rooms.get(wanted) or world.room_by_name(wanted)).id
 
 
 @method("getRoomNameById")
 async def room_name_by_id(call: MethodCall, params: list[Any]) -> Any:
-    user, world = call.me(), call.api.world
-    room = world.rooms.get(str(params[0]))
-    if room is None or not can_access(world, room, user):
-        raise MeteorError("error-not-allowed", "Not allowed", {"method": call.name})
+    room = _readable_room(call, call.api.world.rooms.get(str(params[0])))
     return room.name if room.name is not None else room.id
 
 
@@ -353,10 +355,8 @@ async def subscriptions_get(call: MethodCall, params: list[Any]) -> Any:
 
 @method("getUsersOfRoom")
 async def users_of_room(call: MethodCall, params: list[Any]) -> Any:
-    user, world = call.me(), call.api.world
-    room = world.rooms.get(str(params[0]))
-    if room is None or not can_access(world, room, user):
-        raise MeteorError("error-not-allowed", "Not allowed", {"method": call.name})
+    world = call.api.world
+    room = _readable_room(call, world.rooms.get(str(params[0])))
     show_all = bool(params[1]) if len(params) > 1 else False
     options = params[2] if len(params) > 2 and isinstance(params[2], dict) else {}
     wanted = str(params[3]).lower() if len(params) > 3 and params[3] else ""
