@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from gitter_world import ALICE_ID, ALICE_TOKEN, BOB_ID, BOB_TOKEN, LOBBY, REPO, REPO_MESSAGES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
@@ -27,13 +28,6 @@ from starlette.testclient import TestClient
 from mockserver.app import create_app
 from mockserver.core.registry import thaw
 
-ALICE_TOKEN = "gitter-token-alice"
-BOB_TOKEN = "gitter-token-bob"
-ALICE_ID = "5f1a11ce0000000000000001"
-BOB_ID = "5f1b0b000000000000000002"
-REPO = "5f2000000000000000000002"
-LOBBY = "5f2000000000000000000004"
-REPO_MESSAGES = ["5f3000000000000000000201", "5f3000000000000000000202", "5f3000000000000000000203"]
 JOINABLE = ["chatmock/lobby", "chatmock/chatmock", "bob"]
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 WRITE_ENDPOINTS = [

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from gitter_world import ALICE_ID, ALICE_TOKEN, BOB_ID, BOB_ONLY, BOB_TOKEN, LOBBY, REPO
 from mock_support import MockClient, assert_documented
 from starlette.testclient import TestClient
 
@@ -25,13 +26,6 @@ from contract_tests.server import serve_in_thread
 from mockserver.app import create_app
 from mockserver.core.registry import load_registry
 
-ALICE_TOKEN = "gitter-token-alice"
-BOB_TOKEN = "gitter-token-bob"
-ALICE_ID = "5f1a11ce0000000000000001"
-BOB_ID = "5f1b0b000000000000000002"
-REPO = "5f2000000000000000000002"
-LOBBY = "5f2000000000000000000004"
-BOB_ONLY = "5f2000000000000000000005"
 BAYEUX = "/ws/bayeux"
 ENDPOINT = "gitter.faye.bayeux"
 REGISTRY = load_registry()

@@ -6,21 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from gitter_world import ALICE_ID, ALICE_TOKEN, BOB_ID, BOB_ONLY, BOB_TOKEN, LOBBY, ORG, REPO, UNKNOWN_ID
 from mock_support import assert_documented
 from starlette.testclient import TestClient
 
 from mockserver.app import create_app
-
-ALICE_TOKEN = "gitter-token-alice"
-BOB_TOKEN = "gitter-token-bob"
-ALICE_ID = "5f1a11ce0000000000000001"
-BOB_ID = "5f1b0b000000000000000002"
-ONE_TO_ONE = "5f2000000000000000000001"
-REPO = "5f2000000000000000000002"
-ORG = "5f2000000000000000000003"
-LOBBY = "5f2000000000000000000004"
-BOB_ONLY = "5f2000000000000000000005"
-UNKNOWN_ID = "0123456789abcdef01234567"
 
 
 def auth(token: str = ALICE_TOKEN) -> dict[str, str]:

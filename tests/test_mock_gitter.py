@@ -16,23 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from gitter_world import ALICE_ID, ALICE_TOKEN, BOB_ID, BOB_ONLY, BOB_TOKEN, LOBBY, ONE_TO_ONE, ORG, REPO, REPO_MESSAGES, UNKNOWN_ID
 from mock_support import REGISTRY, MockClient, assert_documented, assert_error_shape, default_world, schema_errors
 from starlette.testclient import TestClient
 
 from contract_tests.server import serve_in_thread
 from mockserver.app import create_app
-
-ALICE_TOKEN = "gitter-token-alice"
-BOB_TOKEN = "gitter-token-bob"
-ALICE_ID = "5f1a11ce0000000000000001"
-BOB_ID = "5f1b0b000000000000000002"
-ONE_TO_ONE = "5f2000000000000000000001"
-REPO = "5f2000000000000000000002"
-ORG = "5f2000000000000000000003"
-LOBBY = "5f2000000000000000000004"
-BOB_ONLY = "5f2000000000000000000005"
-REPO_MESSAGES = ["5f3000000000000000000201", "5f3000000000000000000202", "5f3000000000000000000203"]
-UNKNOWN_ID = "0123456789abcdef01234567"
 
 
 def auth(token: str = ALICE_TOKEN) -> dict[str, str]:
