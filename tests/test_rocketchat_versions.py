@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from test_pytest_plugin import INI  # the same strict pytester ini
 
 from mockserver.app import create_app
 from mockserver.core.registry import load_registry
@@ -81,14 +82,6 @@ def test_an_unknown_seeded_version_is_refused(version: Any) -> None:
 
 
 # the pytest plugin -----------------------------------------------------------------------------
-INI = """
-[pytest]
-addopts = --strict-markers --strict-config -p no:cacheprovider
-filterwarnings = error
-{extra}
-"""
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _warm_registry() -> None:
     """Load the schemas once here: pytester drops the modules an inline run imports, not these."""
