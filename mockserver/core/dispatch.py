@@ -165,6 +165,15 @@ class Dispatcher:
             if (names := tuple(name for name in endpoint.path_params if SECRET_NAME.search(name)))
         }
         self._content_types = {name: header_bytes(registry.api(name).content_type) for name in self.apis}
+        # WebSockets: a real server's host names its API and server (a named extra host: the API's first)
+        self._socket_hosts: dict[str, tuple[str, str]] = {
+            host: (api, registry.api(api).servers[0].name) for host, api in settings.extra_hosts.items() if api in self.apis
+        }
+        for name in self.apis:
+            for server in registry.api(name).servers:
+                host = urlsplit(server.url).hostname or ""
+                if host not in LOOPBACK_HOSTS:
+                    self._socket_hosts[host] = (name, server.name)
         self._socket_prefixes = sorted(
             (
                 (server.prefix if not root else server.prefix.removeprefix(registry.api(name).servers[0].prefix), name, server.name)
@@ -205,14 +214,9 @@ class Dispatcher:
     def socket_route(self, host_header: str, path: str) -> SocketRoute | None:
         """Which API (and which of its servers) a non-HTTP request (a WebSocket) is for, by the
         same Host and prefix rules as HTTP, and the path within that server (``/websocket``)."""
-        host = _hostname(host_header)
-        for name in self.apis:
-            for server in self.registry.api(name).servers:
-                if (urlsplit(server.url).hostname or "") == host and host not in LOOPBACK_HOSTS:
-                    return SocketRoute(name, server.name, path)
-        extra = self.settings.extra_hosts.get(host)
-        if extra in self.apis:
-            return SocketRoute(extra, self.registry.api(extra).servers[0].name, path)
+        by_host = self._socket_hosts.get(_hostname(host_header))
+        if by_host is not None:
+            return SocketRoute(*by_host, path)
         for prefix, name, server_name in self._socket_prefixes:
             if prefix and (path == prefix or path.startswith(prefix + "/")):
                 return SocketRoute(name, server_name, path[len(prefix) :] or "/")
