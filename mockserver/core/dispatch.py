@@ -165,15 +165,17 @@ class Dispatcher:
             if (names := tuple(name for name in endpoint.path_params if SECRET_NAME.search(name)))
         }
         self._content_types = {name: header_bytes(registry.api(name).content_type) for name in self.apis}
-        # WebSockets: a real server's host names its API and server (a named extra host: the API's first)
-        self._socket_hosts: dict[str, tuple[str, str]] = {
-            host: (api, registry.api(api).servers[0].name) for host, api in settings.extra_hosts.items() if api in self.apis
-        }
+        # WebSockets: a real server's host names its API and server (the first of those sharing a
+        # host name: lingr.com and lingr.com:8080), then a named extra host its API's first server
+        self._socket_hosts: dict[str, tuple[str, str]] = {}
         for name in self.apis:
             for server in registry.api(name).servers:
                 host = urlsplit(server.url).hostname or ""
                 if host not in LOOPBACK_HOSTS:
-                    self._socket_hosts[host] = (name, server.name)
+                    self._socket_hosts.setdefault(host, (name, server.name))
+        for host, api in settings.extra_hosts.items():
+            if api in self.apis:
+                self._socket_hosts.setdefault(host, (api, registry.api(api).servers[0].name))
         self._socket_prefixes = sorted(
             (
                 (server.prefix if not root else server.prefix.removeprefix(registry.api(name).servers[0].prefix), name, server.name)
